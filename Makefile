@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make demo` (the main job) and `make test` (everything CI runs).
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+PYTHON  := $(BIN)/python
+STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
+TORCH   := torch==2.14.1 torchvision==0.29.1
+HW      ?= optimizers
+DEVICE  ?= cpu
+OUT     ?= build/results
+TOPICS  := $(notdir $(patsubst %/,%,$(dir $(wildcard assignments/*/assignment.toml))))
+
+.PHONY: setup demo test release snapshots grade check mutants bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP):
+	test -x $(PYTHON) || $(PY) -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q $(TORCH)
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+demo: setup
+	$(PYTHON) scripts/demo.py $(HW)
+
+test: setup
+	$(PYTHON) -m pytest -q
+
+release: setup
+	$(PYTHON) -m autograder release $(TOPICS)
+
+snapshots: setup
+	$(PYTHON) -m autograder snapshots $(TOPICS)
+
+# make grade HW=optimizers SUBMISSIONS=path/to/notebook.ipynb [DEVICE=cuda]
+grade: setup
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade HW=<topic> SUBMISSIONS=<notebook>"; exit 2)
+	$(PYTHON) -m autograder grade $(HW) $(SUBMISSIONS) --device $(DEVICE) --out $(OUT)
+
+# make check NB=assignments/optimizers/optimizers.ipynb
+check: setup
+	$(PYTHON) -m autograder check $(or $(NB),assignments/$(HW)/$(HW).ipynb)
+
+mutants: setup
+	$(PYTHON) -m autograder mutants $(HW)
+
+bench: setup
+	$(PYTHON) scripts/bench.py $(HW)
+
+lint: setup
+	$(BIN)/ruff check autograder shared tests scripts
+
+clean:
+	rm -rf build .cache .pytest_cache

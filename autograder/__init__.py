@@ -1,0 +1,14 @@
+"""The course autograder: graded-cell notebooks, sandboxed grading, Gradescope results.
+
+Students use ``from autograder import check`` in notebooks; instructors use the CLI
+(``python -m autograder --help``) or ``autograder.api``.
+"""
+
+__version__ = "0.1.0"
+
+
+def check(question=None, **kwargs):
+    """Run the public tests of a question in this notebook (see ``autograder.check.check``)."""
+    from .check import check as _check
+
+    return _check(question, **kwargs)

@@ -1,0 +1,79 @@
+"""The Python API behind the CLI: grade a submission, check a notebook, grade a mutant."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from . import reference as ref
+from .collect import Case, collect
+from .manifest import Assignment, load_assignment
+from .notebook import NotebookError, Submission, parse_percent, read_submission, submission_from_cells
+from .policy import static_violations
+from .results import GradeResult, judge_all
+from .sandbox import Limits
+from .supervisor import run_submission
+
+
+def grade(topic: str | Assignment, submission: str | Path | Submission, device: str = "cpu", *,
+          public_only: bool = False, use_snapshots: bool = False, limits: Limits | None = None,
+          label: str | None = None) -> GradeResult:
+    """Grade one submission (a notebook path, a jupytext ``.py`` or a built ``Submission``).
+
+    Hidden and public tests are judged against reference observations computed from the
+    solution (``use_snapshots`` judges public tests against the shipped snapshots instead,
+    which is what students have).
+    """
+    a = topic if isinstance(topic, Assignment) else load_assignment(topic)
+    t0 = time.perf_counter()
+    name = label or (Path(submission).name if not isinstance(submission, Submission) else "submission")
+    result = GradeResult(a, name, device)
+    cases = collect(a, hidden=not public_only)
+    try:
+        sub = submission if isinstance(submission, Submission) else read_submission(submission)
+    except NotebookError as e:
+        result.errors.append(str(e))
+        sub = Submission()
+    result.notes.extend(sub.warnings)
+    graded_ids = {q.id for q in a.graded}
+    if not result.errors and not graded_ids & set(sub.graded):
+        result.errors.append(f"the notebook has none of the graded cells of {a.id} "
+                             f"(`# GRADED: {sorted(graded_ids)[0]}`, ...): is it the right assignment?")
+    if result.errors:
+        outcomes, cell_errors, reference = {}, {}, {c.id: [] for c in cases}
+    else:
+        reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)
+        if use_snapshots:
+            cases = [c for c in cases if c.id in reference]
+        report = run_submission(sub, cases, a, device, limits)
+        outcomes, cell_errors = report.outcomes, report.cell_errors
+        result.notes.extend(report.notes)
+    violations = static_violations(sub, {q.id: q.forbidden for q in a.questions})
+    result.tests = judge_all(a, cases, outcomes, reference, cell_errors, violations)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def mutant_submission(a: Assignment, mutant: Path) -> tuple[str, Submission]:
+    """The reference with a mutant's cells substituted; returns (question the mutant targets, submission)."""
+    text = mutant.read_text()
+    target = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("# MUTANT:")), None)
+    if target is None:
+        raise ValueError(f"{mutant} has no `# MUTANT: <question>` header")
+    sub = read_submission(a.solution_path)
+    replaced = submission_from_cells(parse_percent(text)).graded
+    if target not in replaced:
+        raise ValueError(f"{mutant} has no `# GRADED: {target}` cell")
+    sub.graded.update(replaced)
+    return target, sub
+
+
+def grade_mutant(topic: str | Assignment, mutant: str | Path, device: str = "cpu") -> tuple[str, GradeResult]:
+    a = topic if isinstance(topic, Assignment) else load_assignment(topic)
+    target, sub = mutant_submission(a, Path(mutant))
+    return target, grade(a, sub, device, label=Path(mutant).name)
+
+
+def public_cases(a: Assignment, question: str | None = None) -> list[Case]:
+    cases = collect(a, hidden=False)
+    return [c for c in cases if question is None or c.question == question]

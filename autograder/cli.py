@@ -1,0 +1,171 @@
+"""``python -m autograder``: a thin command line over ``autograder.api``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+# Ask NVML whether CUDA exists without initialising it: the grader forks after this.
+os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+
+
+def _device(spec: str) -> str:
+    import torch
+
+    if spec == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if spec.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: CUDA is not available on this machine")
+    return spec
+
+
+def _topic_of(notebook: Path, given: str | None) -> str:
+    from .manifest import list_topics
+
+    if given:
+        return given
+    manifest = notebook.resolve().parent / "assignment.toml"
+    if manifest.exists():
+        from .manifest import load_assignment
+
+        return load_assignment(manifest).id
+    stem = notebook.stem
+    if stem in list_topics():
+        return stem
+    raise SystemExit(f"cannot tell which assignment {notebook} belongs to: pass --topic")
+
+
+def cmd_grade(args) -> int:
+    from .api import grade
+
+    result = grade(args.topic, args.submission, _device(args.device), public_only=args.public_only)
+    if args.out:
+        path = result.write(args.out)
+        print(f"wrote {path}")
+    print(json.dumps(result.to_gradescope(), indent=2) if args.json else result.table(details=args.details))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .api import grade
+
+    topic = _topic_of(Path(args.notebook), args.topic)
+    result = grade(topic, args.notebook, _device(args.device), public_only=True, use_snapshots=True)
+    if args.question:
+        result.tests = [t for t in result.tests if t.case.question == args.question]
+    print(result.table(details=True))
+    return 0 if all(t.passed for t in result.tests) and not result.errors else 1
+
+
+def cmd_release(args) -> int:
+    from .manifest import list_topics, load_assignment
+    from .release import in_sync, release
+
+    bad = []
+    for topic in args.topics or list_topics():
+        a = load_assignment(topic)
+        if args.check:
+            if not in_sync(a):
+                bad.append(topic)
+            continue
+        print(f"wrote {release(a)}")
+    if bad:
+        print(f"out of date: {', '.join(bad)} (run `make release`)")
+        return 1
+    return 0
+
+
+def cmd_snapshots(args) -> int:
+    from .collect import collect
+    from .manifest import list_topics, load_assignment
+    from .reference import write_snapshots
+
+    for topic in args.topics or list_topics():
+        a = load_assignment(topic)
+        print(f"wrote {write_snapshots(a, collect(a, hidden=False))}")
+    return 0
+
+
+def cmd_mutants(args) -> int:
+    from .api import grade_mutant
+    from .manifest import load_assignment
+
+    a = load_assignment(args.topic)
+    failures = 0
+    print(f"{'mutant':<40}{'target':<16}{'on target':>12}   elsewhere")
+    for path in sorted(a.mutants_dir.glob("*.py")):
+        target, r = grade_mutant(a, path, _device(args.device))
+        s, m = r.questions[target]
+        others = [q for q, (qs, qm) in r.questions.items() if q != target and qs < qm]
+        ok = s < m and not others
+        failures += not ok
+        print(f"{path.stem:<40}{target:<16}{s:>6.2f} / {m:<3g}  {'lost ' + ', '.join(others) if others else '-'}"
+              f"{'' if ok else '   <-- NOT CAUGHT' if s >= m else '   <-- LEAKS'}")
+    return 1 if failures else 0
+
+
+def cmd_list(args) -> int:
+    from .manifest import list_topics, load_assignment
+
+    for topic in list_topics():
+        a = load_assignment(topic)
+        qs = ", ".join(f"{q.id} ({q.points:g}{' manual' if q.manual else ''})" for q in a.questions)
+        print(f"{topic}: {a.title}\n  {qs}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sp = p.add_subparsers(dest="cmd", required=True)
+
+    g = sp.add_parser("grade", help="grade a submission with public and hidden tests")
+    g.add_argument("topic")
+    g.add_argument("submission", type=Path)
+    g.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    g.add_argument("--out", type=Path, help="write DIR/results.json (Gradescope schema)")
+    g.add_argument("--public-only", action="store_true")
+    g.add_argument("--json", action="store_true", help="print results.json instead of the table")
+    g.add_argument("--details", action=argparse.BooleanOptionalAction, default=True,
+                   help="list failing tests with their messages (default on)")
+    g.set_defaults(func=cmd_grade)
+
+    c = sp.add_parser("check", help="run the public tests on a saved notebook (what students do)")
+    c.add_argument("notebook", type=Path)
+    c.add_argument("--question")
+    c.add_argument("--topic")
+    c.add_argument("--device", default="cpu")
+    c.set_defaults(func=cmd_check)
+
+    r = sp.add_parser("release", help="write assignments/<topic>/<topic>.ipynb from the master")
+    r.add_argument("topics", nargs="*")
+    r.add_argument("--check", action="store_true", help="only verify the released notebooks are in sync")
+    r.set_defaults(func=cmd_release)
+
+    s = sp.add_parser("snapshots", help="write the public tests' reference observations")
+    s.add_argument("topics", nargs="*")
+    s.set_defaults(func=cmd_snapshots)
+
+    m = sp.add_parser("mutants", help="grade every mutant of a topic and show what the tests caught")
+    m.add_argument("topic")
+    m.add_argument("--device", default="cpu")
+    m.set_defaults(func=cmd_mutants)
+
+    sp.add_parser("list", help="topics and questions").set_defaults(func=cmd_list)
+
+    args = p.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # instructor-facing: one clear line, not a traceback
+        from .collect import CollectionError
+        from .manifest import ManifestError
+        from .reference import ReferenceError
+
+        if isinstance(e, (CollectionError, ManifestError, ReferenceError)):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        raise

@@ -1,0 +1,128 @@
+"""``assignment.toml``: the one place where questions, points and limits are written down."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+class ManifestError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    title: str
+    points: float
+    names: tuple[str, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    time_limit: float = 60.0
+    manual: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    root: Path  # assignments/<topic>
+    questions: tuple[Question, ...]
+    memory_mb: int = 2048
+    hidden_visibility: str = "after_published"
+    repo: Path = REPO
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def notebook_path(self) -> Path:
+        return self.root / f"{self.id}.ipynb"
+
+    @property
+    def solution_path(self) -> Path:
+        return self.repo / "solutions" / self.id / f"{self.id}.py"
+
+    @property
+    def public_tests(self) -> Path:
+        return self.root / "tests"
+
+    @property
+    def hidden_tests(self) -> Path:
+        return self.repo / "autograder" / self.id / "tests"
+
+    @property
+    def mutants_dir(self) -> Path:
+        return self.repo / "autograder" / self.id / "mutants"
+
+    @property
+    def snapshots_path(self) -> Path:
+        return self.root / "snapshots.json"
+
+    @property
+    def owners(self) -> dict[str, str]:
+        """Required name -> the question whose cell defines it."""
+        return {n: q.id for q in self.questions for n in q.names}
+
+    @property
+    def graded(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if not q.manual)
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(f"{self.id} has no question {qid!r}; it has: {', '.join(q.id for q in self.questions)}")
+
+
+def load_assignment(topic: str | Path, repo: Path = REPO) -> Assignment:
+    """Load ``assignments/<topic>/assignment.toml`` (or the toml file given by path)."""
+    path = Path(topic)
+    if path.suffix != ".toml":
+        path = repo / "assignments" / str(topic) / "assignment.toml"
+    if not path.exists():
+        known = ", ".join(list_topics(repo)) or "none"
+        raise ManifestError(f"no assignment {topic!r} (looked for {path}); known: {known}")
+    data = tomllib.loads(path.read_text())
+    head = data.get("assignment", {})
+    default_limit = float(head.get("time_limit", 60))
+    questions = []
+    for q in data.get("questions", []):
+        questions.append(Question(
+            id=q["id"], title=q.get("title", q["id"]), points=float(q["points"]),
+            names=tuple(q.get("names", ())), forbidden=tuple(q.get("forbidden", ())),
+            time_limit=float(q.get("time_limit", default_limit)), manual=bool(q.get("manual", False)),
+        ))
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        raise ManifestError(f"{path}: duplicate question ids")
+    vis = head.get("hidden_visibility", "after_published")
+    if vis not in VISIBILITIES:
+        raise ManifestError(f"{path}: hidden_visibility must be one of {VISIBILITIES}")
+    return Assignment(id=head.get("id", path.parent.name), title=head.get("title", ""), root=path.parent,
+                      questions=tuple(questions), memory_mb=int(head.get("memory_mb", 2048)),
+                      hidden_visibility=vis, repo=repo)
+
+
+def list_topics(repo: Path = REPO) -> list[str]:
+    """Topics in course order (``course.toml``), then any others alphabetically."""
+    found = sorted(p.parent.name for p in (repo / "assignments").glob("*/assignment.toml"))
+    order_file = repo / "course.toml"
+    order = tomllib.loads(order_file.read_text()).get("topics", []) if order_file.exists() else []
+    return [t for t in order if t in found] + [t for t in found if t not in order]
+
+
+def find_topic_for_question(qid: str, repo: Path = REPO) -> str:
+    """The topic whose manifest has question ``qid`` (for ``check("adam")`` in a notebook)."""
+    cwd_manifest = Path.cwd() / "assignment.toml"
+    if cwd_manifest.exists():
+        a = load_assignment(cwd_manifest, repo)
+        if any(q.id == qid for q in a.questions):
+            return a.id
+    hits = [t for t in list_topics(repo) if any(q.id == qid for q in load_assignment(t, repo).questions)]
+    if not hits:
+        raise ManifestError(f"no assignment has a question {qid!r}")
+    if len(hits) > 1:
+        raise ManifestError(f"question {qid!r} exists in {hits}; pass topic=...")
+    return hits[0]

@@ -1,0 +1,137 @@
+"""Observations: values a test records, carried between processes as plain JSON data (no pickle).
+
+The child encodes what a test observed; the parent decodes the student's and the reference's
+observations and compares them (``judge``). Only exact builtin types and real tensors are
+encoded: any other object (a tensor subclass, an object whose ``__eq__`` lies) is recorded as
+"unsupported" and never equals anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+_STORE = {"float": (torch.float64, np.float64), "complex": (torch.complex128, np.complex128),
+          "int": (torch.int64, np.int64), "bool": (torch.bool, np.bool_)}
+
+
+def _family(dtype) -> str:
+    if dtype.is_complex:
+        return "complex"
+    if dtype.is_floating_point:
+        return "float"
+    return "bool" if dtype == torch.bool else "int"
+
+
+def encode(value: Any) -> dict:
+    """Plain data for ``value``; raises nothing (unsupported objects become a type name)."""
+    t = type(value)
+    if t is torch.Tensor or t is torch.nn.Parameter:
+        fam = _family(value.dtype)
+        data = torch.Tensor.detach(value).to("cpu", _STORE[fam][0]).contiguous().numpy().tobytes()
+        return {"kind": "tensor", "dtype": str(value.dtype).removeprefix("torch."), "shape": list(value.shape),
+                "device": value.device.type, "data": base64.b64encode(data).decode()}
+    if t is np.ndarray:
+        fam = {"f": "float", "c": "complex", "b": "bool"}.get(value.dtype.kind, "int" if value.dtype.kind in "iu" else None)
+        if fam is None:
+            return {"kind": "unsupported", "type": f"numpy array of {value.dtype}"}
+        data = np.ascontiguousarray(value.astype(_STORE[fam][1])).tobytes()
+        return {"kind": "ndarray", "dtype": str(value.dtype), "shape": list(value.shape),
+                "data": base64.b64encode(data).decode()}
+    if value is None or t is bool or t is str:
+        return {"kind": "scalar", "v": value}
+    if t is int:
+        return {"kind": "scalar", "v": value} if abs(value) < 2**63 else {"kind": "scalar", "v": float(value)}
+    if t is float or isinstance(value, np.floating):
+        v = float(value)
+        return {"kind": "float", "v": v if math.isfinite(v) else repr(v)}
+    if isinstance(value, np.integer) or isinstance(value, np.bool_):
+        return encode(value.item())
+    if t is list or t is tuple:
+        return {"kind": "list", "items": [encode(v) for v in value]}
+    if t is dict and all(type(k) in (str, int) for k in value):
+        return {"kind": "dict", "items": [[str(k), encode(v)] for k, v in value.items()]}
+    return {"kind": "unsupported", "type": t.__name__}
+
+
+class _Unsupported:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<a {self.name} object>"
+
+
+def decode(obj: dict) -> Any:
+    kind = obj.get("kind")
+    if kind == "tensor":
+        dtype = getattr(torch, obj["dtype"])
+        store_t, store_np = _STORE[_family(dtype)]
+        arr = np.frombuffer(base64.b64decode(obj["data"]), dtype=store_np).reshape(obj["shape"])
+        return torch.from_numpy(arr.copy()).to(dtype)
+    if kind == "ndarray":
+        dt = np.dtype(obj["dtype"])
+        fam = {"f": "float", "c": "complex", "b": "bool"}.get(dt.kind, "int")
+        arr = np.frombuffer(base64.b64decode(obj["data"]), dtype=_STORE[fam][1]).reshape(obj["shape"])
+        return arr.astype(dt)
+    if kind == "scalar":
+        return obj["v"]
+    if kind == "float":
+        return float(obj["v"])
+    if kind == "list":
+        return [decode(v) for v in obj["items"]]
+    if kind == "dict":
+        return {k: decode(v) for k, v in obj["items"]}
+    return _Unsupported(obj.get("type", "unknown"))
+
+
+def _devices(obj: dict) -> set[str]:
+    kind = obj.get("kind")
+    if kind == "tensor":
+        return {obj["device"]}
+    if kind == "list":
+        return set().union(*(_devices(v) for v in obj["items"])) if obj["items"] else set()
+    if kind == "dict":
+        return set().union(*(_devices(v) for _, v in obj["items"])) if obj["items"] else set()
+    return set()
+
+
+def judge(student: list[dict], reference: list[dict]) -> str | None:
+    """None when every observation matches the reference's, else a message that teaches.
+
+    Each observation is ``{"name", "value" (encoded), "rtol", "atol"}``; tolerances come from
+    the reference's record only, so nothing the student side reports can loosen them.
+    """
+    from shared.compare import compare
+
+    for i, ref in enumerate(reference):
+        if i >= len(student):
+            return f"{ref['name']}: the test stopped before observing this value"
+        got = student[i]
+        if got.get("name") != ref["name"]:
+            return f"observation {i + 1} is {got.get('name')!r} where the reference observed {ref['name']!r}"
+        want_dev, got_dev = _devices(ref["value"]), _devices(got["value"])
+        if got_dev - want_dev:
+            return (f"{ref['name']}: expected a tensor on {'/'.join(sorted(want_dev))}, got one on "
+                    f"{'/'.join(sorted(got_dev))}: take the device from the inputs (x.device), never hard-code it")
+        actual, expected = decode(got["value"]), decode(ref["value"])
+        if isinstance(actual, _Unsupported) or isinstance(expected, _Unsupported):
+            if isinstance(expected, _Unsupported):
+                return f"{ref['name']}: the reference value cannot be compared ({expected!r})"
+            return f"{ref['name']}: expected {_kind(expected)}, got {actual!r}"
+        msg = compare(actual, expected, rtol=ref.get("rtol"), atol=ref.get("atol"), name=ref["name"])
+        if msg:
+            return msg
+    if len(student) > len(reference):
+        return f"the test observed {len(student)} values where the reference observed {len(reference)}"
+    return None
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, torch.Tensor):
+        return f"a tensor of shape {tuple(v.shape)} and dtype {v.dtype}"
+    return f"a {type(v).__name__}"

@@ -1,0 +1,133 @@
+"""APIs a question forbids: found statically in the parent, and disabled at run time in the child.
+
+The static scan reads the graded cell (and the import cells for aliases) without running it,
+so it is trusted. The run-time stubs catch what a scan cannot see (``getattr(torch.optim, "S" + "GD")``).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import sys
+import types
+
+from .notebook import Submission
+
+
+class ForbiddenAPIError(RuntimeError):
+    pass
+
+
+def _aliases(trees: list[ast.AST]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        names[a.asname] = a.name
+                    else:
+                        root = a.name.split(".")[0]
+                        names[root] = root
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    names[a.asname or a.name] = f"{node.module}.{a.name}"
+    return names
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in aliases:
+        return None
+    return ".".join([aliases[node.id], *reversed(parts)])
+
+
+def _matches(dotted: str, forbidden: tuple[str, ...]) -> str | None:
+    for f in forbidden:
+        if dotted == f or dotted.startswith(f + "."):
+            return f
+    return None
+
+
+def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """question -> message, for graded cells that name an API their question forbids."""
+    import_trees = []
+    for cell in sub.imports:
+        with contextlib.suppress(SyntaxError):
+            import_trees.append(ast.parse(cell.source))
+    found: dict[str, str] = {}
+    for q, cell in sub.graded.items():
+        banned = forbidden.get(q, ())
+        if not banned:
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        aliases = _aliases([*import_trees, tree])
+        for node in ast.walk(tree):
+            hits = []
+            if isinstance(node, (ast.Attribute, ast.Name)):
+                d = _dotted(node, aliases)
+                hits = [d] if d else []
+            elif isinstance(node, ast.Import):
+                hits = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                hits = [f"{node.module}.{a.name}" for a in node.names]
+            for d in hits:
+                f = _matches(d, banned)
+                if f:
+                    found[q] = (f"{q}: the cell uses {f} (line {getattr(node, 'lineno', '?')}), which this "
+                                f"question asks you to implement yourself")
+                    break
+            if q in found:
+                break
+    return found
+
+
+def _stub(dotted: str, original: object, question: str) -> object:
+    msg = f"{question}: {dotted} may not be used in this question; implement it yourself"
+
+    def fail(*_a, **_k):
+        raise ForbiddenAPIError(msg)
+
+    if isinstance(original, types.ModuleType):
+        mod = types.ModuleType(dotted)
+        mod.__getattr__ = lambda name: fail()
+        return mod
+    if isinstance(original, type):
+        meta = type("ForbiddenMeta", (type,), {"__getattr__": lambda cls, name: fail(),
+                                               "__call__": fail})
+        return meta(original.__name__, (), {"__init_subclass__": classmethod(lambda cls, **k: fail())})
+    return fail
+
+
+@contextlib.contextmanager
+def forbid(apis: tuple[str, ...], question: str):
+    """Replace each dotted API by a stub that raises ForbiddenAPIError; restore on exit."""
+    undo = []
+    for dotted in apis:
+        parent_name, _, attr = dotted.rpartition(".")
+        try:
+            parent = importlib.import_module(parent_name)
+            original = getattr(parent, attr)
+        except (ImportError, AttributeError):
+            continue
+        stub = _stub(dotted, original, question)
+        setattr(parent, attr, stub)
+        undo.append((parent, attr, original))
+        if dotted in sys.modules:
+            undo.append((sys.modules, dotted, sys.modules[dotted]))
+            sys.modules[dotted] = stub
+    try:
+        yield
+    finally:
+        for target, key, original in reversed(undo):
+            if target is sys.modules:
+                sys.modules[key] = original
+            else:
+                setattr(target, key, original)

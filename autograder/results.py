@@ -1,0 +1,148 @@
+"""Scores: judging outcomes against the reference, Gradescope's results.json and the score table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .collect import Case
+from .manifest import Assignment
+from .observations import judge
+
+FAILURE_KIND = {"failed": "wrong result", "error": "error", "timeout": "time limit", "crashed": "crash",
+                "skipped": "skipped"}
+
+
+@dataclass
+class TestResult:
+    case: Case
+    passed: bool
+    score: float
+    max_score: float
+    message: str  # full, for the student on public tests and for instructors always
+    kind: str  # "passed", "wrong result", "error", "time limit", "crash", ...
+
+    @property
+    def student_output(self) -> str:
+        """What a student may see: everything on public tests, the failure kind on hidden ones."""
+        if self.passed:
+            return "passed"
+        if self.case.public:
+            return self.message
+        return f"hidden test failed ({self.kind})"
+
+
+@dataclass
+class GradeResult:
+    assignment: Assignment
+    submission: str
+    device: str
+    tests: list[TestResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # submission-level problems
+    notes: list[str] = field(default_factory=list)  # sandbox degradations, warnings
+    seconds: float = 0.0
+
+    @property
+    def questions(self) -> dict[str, tuple[float, float]]:
+        """question id -> (score, max score), autograded questions only."""
+        out = {q.id: (0.0, q.points) for q in self.assignment.graded}
+        for t in self.tests:
+            s, m = out[t.case.question]
+            out[t.case.question] = (s + t.score, m)
+        return {q: (round(s, 6), m) for q, (s, m) in out.items()}
+
+    @property
+    def score(self) -> float:
+        return round(sum(s for s, _ in self.questions.values()), 6)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.assignment.graded)
+
+    def to_gradescope(self) -> dict:
+        a = self.assignment
+        order = {q.id: i + 1 for i, q in enumerate(a.questions)}
+        counters: dict[str, int] = {}
+        tests = []
+        for t in self.tests:
+            q = t.case.question
+            counters[q] = counters.get(q, 0) + 1
+            tests.append({
+                "name": t.case.name, "number": f"{order[q]}.{counters[q]}",
+                "score": round(t.score, 6), "max_score": round(t.max_score, 6),
+                "status": "passed" if t.passed else "failed",
+                "visibility": "visible" if t.case.public else a.hidden_visibility,
+                "output": t.student_output,
+                "extra_data": {"question": q, "test_id": t.case.id, "kind": t.kind, "detail": t.message},
+            })
+        for q in a.questions:
+            if q.manual:
+                tests.append({"name": f"{q.id}: {q.title} (graded by course staff)", "number": f"{order[q.id]}.1",
+                              "score": 0.0, "max_score": 0.0, "status": "passed", "visibility": "visible",
+                              "output": f"Written answer, graded by course staff ({q.points:g} points).",
+                              "extra_data": {"question": q.id, "manual": True, "points": q.points}})
+        lines = [f"{a.title}: {self.score:g} / {self.max_score:g} autograded points."]
+        lines += [f"Problem: {e}" for e in self.errors] + [f"Note: {n}" for n in self.notes]
+        return {"score": self.score, "output": "\n".join(lines), "visibility": "visible",
+                "stdout_visibility": "hidden", "tests": tests,
+                "extra_data": {"assignment": a.id, "device": self.device, "seconds": round(self.seconds, 3),
+                               "questions": {q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()}}}
+
+    def write(self, out_dir: str | Path) -> Path:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "results.json"
+        path.write_text(json.dumps(self.to_gradescope(), indent=2) + "\n")
+        return path
+
+    def table(self, *, details: bool = True) -> str:
+        a = self.assignment
+        lines = [f"{a.id} | {self.submission} | {self.device} | {self.seconds:.1f} s"]
+        lines += [f"  ! {e}" for e in self.errors]
+        lines.append(f"  {'question':<16}{'score':>14}   tests")
+        for q in a.graded:
+            s, m = self.questions[q.id]
+            ts = [t for t in self.tests if t.case.question == q.id]
+            lines.append(f"  {q.id:<16}{s:>7.2f} / {m:<4g}   {sum(t.passed for t in ts)}/{len(ts)} passed")
+        lines.append(f"  {'total':<16}{self.score:>7.2f} / {self.max_score:<4g}")
+        manual = [q for q in a.questions if q.manual]
+        if manual:
+            lines.append("  written (graded by staff): " + ", ".join(f"{q.id} ({q.points:g})" for q in manual))
+        if details:
+            for t in self.tests:
+                if not t.passed:
+                    lines.append(f"  FAIL {t.case.name}\n       {t.message.replace(chr(10), chr(10) + '       ')}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dict],
+              reference: dict[str, list[dict]], cell_errors: dict[str, str],
+              violations: dict[str, str]) -> list[TestResult]:
+    """Turn child outcomes into scored results. Only the reference's observations can make a test pass."""
+    weights: dict[str, float] = {}
+    for c in cases:
+        weights[c.question] = weights.get(c.question, 0.0) + c.weight
+    results = []
+    for c in cases:
+        q = assignment.question(c.question)
+        share = q.points * c.weight / weights[c.question]
+        o = outcomes.get(c.id, {"status": "error", "message": "not run", "obs": []})
+        status = o.get("status")
+        if c.question in violations:
+            passed, kind, msg = False, "forbidden API", violations[c.question]
+        elif status != "passed":
+            kind = FAILURE_KIND.get(status, "error")
+            msg = str(o.get("message") or kind)
+            if c.question in cell_errors and c.question not in msg:
+                msg = f"{c.question}: the `# GRADED: {c.question}` cell did not run: {cell_errors[c.question]}\n{msg}"
+            passed = False
+        else:
+            try:
+                verdict = judge(list(o.get("obs") or []), reference[c.id])
+            except Exception as e:  # a forged or corrupt report from the child
+                verdict = f"the test's report could not be read ({type(e).__name__})"
+            passed, kind, msg = verdict is None, "passed" if verdict is None else "wrong result", verdict or ""
+        results.append(TestResult(c, passed, share if passed else 0.0, share, msg, kind))
+    return results

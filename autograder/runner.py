@@ -1,0 +1,118 @@
+"""Running test cases against a built module; used in the sandboxed child and by ``check()``.
+
+Each case yields one plain-data event: its status, a message for the student and the
+observations it recorded. Nothing here decides a score: the parent judges observations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+import traceback
+from typing import Callable
+
+import torch
+
+from .collect import Case
+from .observations import encode
+from .policy import ForbiddenAPIError, forbid
+
+
+class TimeLimit(BaseException):
+    """Raised by the alarm; a BaseException so a student's ``except Exception`` cannot swallow it."""
+
+
+class Observer:
+    """The ``observe`` fixture: records values for the parent to judge."""
+
+    def __init__(self) -> None:
+        self.records: list[dict] = []
+
+    def __call__(self, name: str, value, rtol: float | None = None, atol: float | None = None) -> None:
+        self.records.append({"name": str(name), "value": encode(value),
+                             "rtol": None if rtol is None else float(rtol),
+                             "atol": None if atol is None else float(atol)})
+
+
+@contextlib.contextmanager
+def alarm(seconds: float | None):
+    """Interrupt Python code after ``seconds`` (main thread only; the parent has the hard limit)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise TimeLimit()
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _student_frames(e: BaseException) -> str:
+    """The innermost lines of the traceback that are in notebook cells (what a student can act on)."""
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith("<GRADED")]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (in {f.filename.strip('<>')} cell, line {f.lineno}: `{(f.line or '').strip()}`)"
+
+
+def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...] = (),
+             time_limit: float | None = None) -> dict:
+    """Run one case; never raises (but for the process being killed)."""
+    from shared.seed import seed_everything, stable_hash
+
+    observer = Observer()
+    fixtures = {"sub": sub, "observe": observer, "device": device}
+    kwargs = dict(case.kwargs)
+    for name in ("sub", "observe", "device"):
+        if name in case.func.__code__.co_varnames[: case.func.__code__.co_argcount]:
+            kwargs[name] = fixtures[name]
+    seed_everything(stable_hash(case.id))
+    status, message = "passed", ""
+    t0 = time.perf_counter()
+    try:
+        with alarm(time_limit), forbid(forbidden, case.question):
+            case.func(**kwargs)
+    except TimeLimit:
+        status, message = "timeout", f"{case.question}: the time limit of the question ran out during this test"
+    except AssertionError as e:
+        status, message = "failed", (str(e) or "an assertion failed") + _student_frames(e)
+    except NotImplementedError as e:
+        status, message = "failed", f"not implemented yet: {e}" if str(e) else "not implemented yet"
+    except ForbiddenAPIError as e:
+        status, message = "failed", str(e)
+    except BaseException as e:  # noqa: BLE001 - student code may raise anything, SystemExit included
+        from _pytest.outcomes import OutcomeException, Skipped
+
+        if isinstance(e, Skipped):
+            status, message = "skipped", str(e.msg or "")
+        elif isinstance(e, OutcomeException):  # pytest.fail, pytest.raises' "DID NOT RAISE"
+            status, message = "failed", str(e.msg or "") + _student_frames(e)
+        else:
+            status, message = "error", f"{type(e).__name__}: {e}{_student_frames(e)}"
+    return {"id": case.id, "status": status, "message": message[:4000], "obs": observer.records,
+            "seconds": round(time.perf_counter() - t0, 4)}
+
+
+def run_cases(cases: list[Case], sub, device: torch.device, *, forbidden: dict[str, tuple[str, ...]],
+              budgets: dict[str, float], emit: Callable[[dict], None]) -> None:
+    """Run cases in order within each question's remaining time budget, emitting start/end events."""
+    used: dict[str, float] = {}
+    for case in cases:
+        left = budgets.get(case.question, 60.0) - used.get(case.question, 0.0)
+        if left <= 0:
+            emit({"ev": "end", "id": case.id, "status": "timeout", "obs": [], "seconds": 0.0,
+                  "message": f"{case.question}: not run, the question's time limit was used up by earlier tests"})
+            continue
+        emit({"ev": "start", "id": case.id})
+        result = run_case(case, sub, device, forbidden=forbidden.get(case.question, ()), time_limit=left)
+        used[case.question] = used.get(case.question, 0.0) + result["seconds"]
+        emit({"ev": "end", **result})

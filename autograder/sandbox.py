@@ -1,0 +1,112 @@
+"""The trust boundary, applied in the forked child before any student code runs.
+
+What is applied where it can be, and reported (never silently skipped) where it cannot:
+a new session (so the whole process group can be killed), stdout/stderr to a capped file,
+a clean environment, a scratch working directory, rlimits (memory, CPU, file size, core,
+processes), a new empty network namespace (needs root or CAP_SYS_ADMIN) and the unprivileged
+user ``nobody`` when the grader is root.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+NOBODY = 65534
+CLONE_NEWNET = 0x40000000
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 2048  # on top of what the forked child already maps
+    cpu_seconds: int = 600
+    file_mb: int = 32
+    processes: int = 64
+    network: bool = False
+    drop_user: bool = True
+
+
+def _vm_size_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _limit(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def _unshare_network() -> str | None:
+    """A new, empty network namespace (only loopback, down). None on success, else why not."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) != 0:
+            return os.strerror(ctypes.get_errno())
+    except (OSError, AttributeError) as e:
+        return str(e)
+    return None
+
+
+def prepare_scratch(path: Path, drop_user: bool) -> None:
+    """Make the scratch directory usable by the unprivileged child (parent side)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if drop_user and os.geteuid() == 0:
+        os.chown(path, NOBODY, NOBODY)
+    os.chmod(path, 0o700)
+
+
+def enter(scratch: Path, limits: Limits, device_type: str) -> list[str]:
+    """Apply the boundary to the current (child) process; return notes on what degraded."""
+    notes: list[str] = []
+    os.setsid()
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails instead of killing
+    os.chdir(scratch)
+    log = os.open(scratch / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.close(null)
+    home = str(scratch)
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
+                       "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
+    if not limits.network:
+        why = _unshare_network()
+        if why:
+            notes.append(f"network not isolated (no new network namespace: {why})")
+    memory = limits.memory_mb * 2**20
+    if device_type == "cuda":  # CUDA maps huge virtual ranges: limit the data segment instead
+        _limit(resource.RLIMIT_DATA, _data_bytes() + memory)
+        notes.append("memory limited by RLIMIT_DATA (CUDA needs a large address space)")
+    else:
+        _limit(resource.RLIMIT_AS, _vm_size_bytes() + memory)
+    _limit(resource.RLIMIT_CPU, limits.cpu_seconds)
+    _limit(resource.RLIMIT_FSIZE, limits.file_mb * 2**20)
+    _limit(resource.RLIMIT_CORE, 0)
+    if limits.drop_user and os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    elif limits.drop_user:
+        notes.append("runs as the grader's own user (the grader is not root, so it cannot switch to nobody)")
+    try:
+        _limit(resource.RLIMIT_NPROC, limits.processes)
+    except (ValueError, OSError):
+        notes.append("process count not limited")
+    return notes
+
+
+def _data_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmData:"):
+            return int(line.split()[1]) * 1024
+    return 0

@@ -1,0 +1,218 @@
+"""The parent side of grading: fork a sandboxed child per submission, read its events, survive it.
+
+The child streams JSON lines (``cell``, ``built``, ``start``, ``end``, ``done``). If it dies or
+overruns a deadline, the parent kills its whole process group, blames the cell or test that
+was running, and forks a fresh child for what is left. The parent never imports student code
+and never runs a torch operation, so forking it stays safe (see ENGINE_FACTS.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .collect import Case
+from .manifest import Assignment
+from .notebook import Submission
+from .sandbox import Limits
+
+GRACE = 2.0  # seconds past a soft deadline before the child is killed
+STARTUP = 60.0  # seconds the child may take to start and build the module (CUDA init included)
+
+
+@dataclass
+class RunReport:
+    outcomes: dict[str, dict] = field(default_factory=dict)  # case id -> end event
+    cell_errors: dict[str, str] = field(default_factory=dict)  # question -> why its cell did not run
+    notes: list[str] = field(default_factory=list)  # what the sandbox could not apply
+    output_tail: str = ""  # the end of what student code printed
+    restarts: int = 0
+
+
+def _child(write_fd: int, sub: Submission, cases: list[Case], assignment: Assignment, device: str,
+           skip_cells: set[str], budgets: dict[str, float], limits: Limits, scratch: Path) -> None:
+    """Runs in the forked child; never returns."""
+    code = 0
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        from . import sandbox
+        from .notebook import build_module
+        from .runner import run_cases
+
+        def emit(event: dict) -> None:
+            data = (json.dumps(event, allow_nan=True) + "\n").encode()
+            while data:
+                data = data[os.write(write_fd, data):]
+
+        notes = sandbox.enter(scratch, limits, device)
+        emit({"ev": "hello", "notes": notes})
+        forbidden = {q.id: q.forbidden for q in assignment.questions}
+        dev = torch.device(device)
+        if dev.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+        mod = build_module(sub, assignment.owners, skip=skip_cells, forbidden=forbidden,
+                           on_cell=lambda q: emit({"ev": "cell", "q": q}))
+        emit({"ev": "built", "errors": dict(mod._errors)})
+        run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit)
+        emit({"ev": "done"})
+    except BaseException:  # noqa: BLE001 - the parent sees the missing "done" and reports it
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _kill(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        hint = {"SIGKILL": " (killed: time or memory limit?)", "SIGXCPU": " (CPU time limit)",
+                "SIGSEGV": " (segmentation fault)"}.get(name, "")
+        return f"the grading process was killed by {name}{hint}"
+    return f"the grading process exited early with code {os.WEXITSTATUS(status)}"
+
+
+def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, device: str = "cpu",
+                   limits: Limits | None = None) -> RunReport:
+    """Run ``cases`` against ``sub`` in sandboxed children; return what they reported."""
+    limits = limits or Limits(memory_mb=assignment.memory_mb)
+    limits_cpu = sum(q.time_limit for q in assignment.graded) + STARTUP
+    limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu))})
+    report = RunReport()
+    budgets = {q.id: q.time_limit for q in assignment.questions}
+    used: dict[str, float] = {}
+    remaining = list(cases)
+    skip_cells: set[str] = set()
+    idle_deaths = 0
+    scratch_root = Path(tempfile.mkdtemp(prefix="grade-"))
+    try:
+        while remaining:
+            scratch = scratch_root / f"run{report.restarts}"
+            from .sandbox import prepare_scratch
+
+            prepare_scratch(scratch, limits.drop_user)
+            left = {q: budgets[q] - used.get(q, 0.0) for q in budgets}
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_fd)
+                _child(write_fd, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
+            os.close(write_fd)
+            blame = _watch(pid, read_fd, remaining, report, used, left, skip_cells)
+            os.close(read_fd)
+            _kill(pid)
+            _, status = os.waitpid(pid, 0)
+            report.output_tail = _tail(scratch / "output.log")
+            if blame is None:
+                if not remaining:
+                    break
+                blame = ("idle", "", "the grading process stopped before running every test")
+            kind, item, why = blame
+            reason = why or _describe_exit(status)
+            if kind == "cell":
+                skip_cells.add(item)
+                report.cell_errors[item] = f"the cell did not finish running: {reason}"
+            elif kind == "test":
+                report.outcomes[item] = {"id": item, "status": "crashed" if why is None else "timeout",
+                                         "message": reason, "obs": [], "seconds": 0.0}
+                remaining = [c for c in remaining if c.id != item]
+            else:  # died between items or before starting: nothing to blame, do not loop forever
+                idle_deaths += 1
+                if idle_deaths >= 2 or kind == "startup":
+                    for c in remaining:
+                        report.outcomes[c.id] = {"id": c.id, "status": "error", "obs": [], "seconds": 0.0,
+                                                 "message": f"not run: {reason}"}
+                    remaining = []
+            report.restarts += 1
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
+    return report
+
+
+def _watch(pid: int, fd: int, remaining: list[Case], report: RunReport, used: dict[str, float],
+           left: dict[str, float], skip_cells: set[str]):
+    """Consume one child's events. Returns None when it finished, else (kind, item, reason)."""
+    by_id = {c.id: c for c in remaining}
+    buf = b""
+    current: tuple[str, str] | None = ("startup", "")
+    started = time.monotonic()
+    deadline = started + STARTUP
+    while True:
+        timeout = deadline - time.monotonic()
+        if timeout <= 0:
+            _kill(pid)
+            kind, item = current
+            q = by_id[item].question if kind == "test" else item
+            why = f"{q}: time limit exceeded" if kind in ("test", "cell") else "the grader timed out starting"
+            if kind == "test":
+                used[q] = used.get(q, 0.0) + (time.monotonic() - started)
+            return kind, item, why
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:  # EOF: the child is gone
+            return (*current, None) if current else ("idle", "", None)
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue  # student code wrote into the channel: ignore what is not ours
+            if not isinstance(ev, dict):
+                continue
+            kind = ev.get("ev")
+            now = time.monotonic()
+            if kind == "hello":
+                report.notes = [str(n) for n in ev.get("notes", [])]
+                current = ("startup", "")
+            elif kind == "cell":
+                q = str(ev.get("q"))
+                current, started, deadline = ("cell", q), now, now + min(left.get(q, 60.0), STARTUP) + GRACE
+            elif kind == "built":
+                errors = ev.get("errors") or {}
+                report.cell_errors.update({str(k): str(v) for k, v in errors.items()})
+                current, deadline = None, now + STARTUP
+            elif kind == "start" and ev.get("id") in by_id:
+                case = by_id[ev["id"]]
+                budget = left.get(case.question, 60.0) - used.get(case.question, 0.0)
+                current, started, deadline = ("test", case.id), now, now + max(budget, 0.0) + GRACE
+            elif kind == "end" and ev.get("id") in by_id:
+                case = by_id[ev["id"]]
+                if current == ("test", case.id):
+                    used[case.question] = used.get(case.question, 0.0) + (now - started)
+                report.outcomes[case.id] = ev
+                remaining.remove(case)
+                del by_id[case.id]
+                current, deadline = None, now + STARTUP
+            elif kind == "done":
+                return None
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - limit))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
