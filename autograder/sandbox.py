@@ -10,6 +10,7 @@ user ``nobody`` when the grader is root.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import resource
 import signal
@@ -54,10 +55,36 @@ def _unshare_network() -> str | None:
     return None
 
 
+def readable_by_others(*paths: str) -> bool:
+    """Whether a user with no rights of its own can read these trees (every parent searchable)."""
+    for p in paths:
+        path = Path(p).resolve()
+        if not path.exists() or not os.stat(path).st_mode & 0o004:
+            return False
+        for parent in path.parents:
+            if not os.stat(parent).st_mode & 0o001:
+                return False
+    return True
+
+
+@functools.cache
+def can_drop_user() -> tuple[bool, str]:
+    """Root can switch to nobody only if nobody can still import Python's standard library."""
+    import sysconfig
+
+    if os.geteuid() != 0:
+        return False, "runs as the grader's own user (the grader is not root, so it cannot switch to nobody)"
+    paths = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]]
+    if not readable_by_others(*paths):
+        return False, ("runs as root: nobody cannot read this Python installation "
+                       f"({paths[0]}); install Python where other users can read it to get uid isolation")
+    return True, ""
+
+
 def prepare_scratch(path: Path, drop_user: bool) -> None:
     """Make the scratch directory usable by the unprivileged child (parent side)."""
     path.mkdir(parents=True, exist_ok=True)
-    if drop_user and os.geteuid() == 0:
+    if drop_user and can_drop_user()[0]:
         os.chown(path, NOBODY, NOBODY)
     os.chmod(path, 0o700)
 
@@ -92,12 +119,13 @@ def enter(scratch: Path, limits: Limits, device_type: str) -> list[str]:
     _limit(resource.RLIMIT_CPU, limits.cpu_seconds)
     _limit(resource.RLIMIT_FSIZE, limits.file_mb * 2**20)
     _limit(resource.RLIMIT_CORE, 0)
-    if limits.drop_user and os.geteuid() == 0:
+    drop, why = can_drop_user() if limits.drop_user else (False, "")
+    if drop:
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)
-    elif limits.drop_user:
-        notes.append("runs as the grader's own user (the grader is not root, so it cannot switch to nobody)")
+    elif why:
+        notes.append(why)
     try:
         _limit(resource.RLIMIT_NPROC, limits.processes)
     except (ValueError, OSError):

@@ -66,6 +66,9 @@ def _child(write_fd: int, sub: Submission, cases: list[Case], assignment: Assign
         run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit)
         emit({"ev": "done"})
     except BaseException:  # noqa: BLE001 - the parent sees the missing "done" and reports it
+        import traceback
+
+        traceback.print_exc()  # into output.log, whose tail the report keeps
         code = 70
     finally:
         os._exit(code)

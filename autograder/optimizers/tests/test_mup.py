@@ -53,7 +53,6 @@ def test_learning_rates(sub, observe, device, config):
     """gives every parameter the reference's learning rate"""
     c = dict(config)
     base, lr = c.pop("base"), c.pop("lr")
-    torch.manual_seed(0)
     model = MLP(**c).to(device)
     groups = sub.mup_param_groups(model, base, lr)
     for name, value in lr_by_name(model, groups).items():
@@ -62,7 +61,6 @@ def test_learning_rates(sub, observe, device, config):
 
 def test_groups_work_with_torch_optimizers(sub, observe, device):
     """returns groups that torch.optim.AdamW accepts, keeping their learning rates"""
-    torch.manual_seed(0)
     model = MLP(4, 32, 2, n_hidden=2).to(device)
     groups = sub.mup_param_groups(model, 8, 0.01)
     lrs = lr_by_name(model, groups)
@@ -81,7 +79,6 @@ def test_groups_work_with_torch_optimizers(sub, observe, device):
 
 def test_does_not_depend_on_input_and_output_sizes(sub, observe, device):
     """takes the width from the model's hidden width, not from its input or output size"""
-    torch.manual_seed(0)
     out = []
     for in_dim, out_dim in [(3, 2), (100, 50)]:
         model = MLP(in_dim, 32, out_dim, n_hidden=1).to(device)
@@ -96,7 +93,6 @@ def test_does_not_depend_on_input_and_output_sizes(sub, observe, device):
 
 def test_scales_with_width(sub, observe, device):
     """halves the hidden and output learning rates each time the width doubles"""
-    torch.manual_seed(0)
     table = []
     for width in [16, 32, 64, 128]:
         model = MLP(4, width, 3, n_hidden=1).to(device)
