@@ -37,7 +37,7 @@ class RunReport:
 
 
 def _child(write_fd: int, sub: Submission, cases: list[Case], assignment: Assignment, device: str,
-           skip_cells: set[str], budgets: dict[str, float], limits: Limits, scratch: Path) -> None:
+           skip_cells: dict[str, str], budgets: dict[str, float], limits: Limits, scratch: Path) -> None:
     """Runs in the forked child; never returns."""
     code = 0
     try:
@@ -62,6 +62,7 @@ def _child(write_fd: int, sub: Submission, cases: list[Case], assignment: Assign
             torch.backends.cudnn.allow_tf32 = False
         mod = build_module(sub, assignment.owners, skip=skip_cells, forbidden=forbidden,
                            on_cell=lambda q: emit({"ev": "cell", "q": q}))
+        mod._errors.update(skip_cells)  # cells an earlier child died in: say why their names are missing
         emit({"ev": "built", "errors": dict(mod._errors)})
         run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit)
         emit({"ev": "done"})
@@ -102,7 +103,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     budgets = {q.id: q.time_limit for q in assignment.questions}
     used: dict[str, float] = {}
     remaining = list(cases)
-    skip_cells: set[str] = set()
+    skip_cells: dict[str, str] = {}  # question -> why its cell is no longer run
     idle_deaths = 0
     scratch_root = Path(tempfile.mkdtemp(prefix="grade-"))
     try:
@@ -118,7 +119,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 os.close(read_fd)
                 _child(write_fd, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
             os.close(write_fd)
-            blame = _watch(pid, read_fd, remaining, report, used, left, skip_cells)
+            blame = _watch(pid, read_fd, remaining, report, used, left)
             os.close(read_fd)
             _kill(pid)
             _, status = os.waitpid(pid, 0)
@@ -130,8 +131,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
             kind, item, why = blame
             reason = why or _describe_exit(status)
             if kind == "cell":
-                skip_cells.add(item)
-                report.cell_errors[item] = f"the cell did not finish running: {reason}"
+                skip_cells[item] = report.cell_errors[item] = f"the cell did not finish running: {reason}"
             elif kind == "test":
                 report.outcomes[item] = {"id": item, "status": "crashed" if why is None else "timeout",
                                          "message": reason, "obs": [], "seconds": 0.0}
@@ -150,7 +150,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
 
 
 def _watch(pid: int, fd: int, remaining: list[Case], report: RunReport, used: dict[str, float],
-           left: dict[str, float], skip_cells: set[str]):
+           left: dict[str, float]):
     """Consume one child's events. Returns None when it finished, else (kind, item, reason)."""
     by_id = {c.id: c for c in remaining}
     buf = b""

@@ -16,11 +16,12 @@ the CPU and compared there, which also handles bfloat16 and CUDA inputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
+
+from shared._elementwise import compare_values, fmt, from_ndarray, from_number, from_tensor
 
 __all__ = ["assert_close", "compare", "default_tolerances"]
 
@@ -36,7 +37,6 @@ _NUMPY_SCALAR_IDS = frozenset(
 )
 _SEQUENCE_IDS = frozenset(map(id, (list, tuple, torch.Size)))
 _KEY_IDS = frozenset(map(id, (str, int, float, bool, type(None))))
-_NAN_ADVICE = "look for a division by zero or log of a non-positive number"
 
 _BASE_TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
     torch.float64: (1e-7, 1e-10),
@@ -119,194 +119,7 @@ def _type_hint(actual: object, expected_kind: str) -> str:
 
 def _type_message(name: str, actual: object, expected: object) -> str:
     expected_kind = _kind_of(expected)
-    return f"{name}: expected {_type_name(expected)}, got {_type_name(actual)}" + _type_hint(
-        actual, expected_kind
-    )
-
-
-# --------------------------------------------------------------------------- values
-
-
-@dataclass
-class _Values:
-    """A value normalised to a NumPy array on the CPU."""
-
-    array: np.ndarray  # float64, complex128, int64/uint64 or bool
-    kind: str  # "b", "i", "f" or "c"
-    tol_dtype: torch.dtype  # dtype whose default tolerances apply
-    device_type: str = "cpu"
-
-
-def _from_tensor(t: torch.Tensor) -> _Values | str:
-    device_type = t.device.type
-    dtype = t.dtype
-    try:
-        t = t.detach()
-        if t.is_meta:
-            return "is on the meta device and has no values"
-        if t.layout != torch.strided:
-            t = t.to_dense()
-        if t.is_quantized:
-            t = t.dequantize()
-        t = t.resolve_conj().resolve_neg().cpu()
-        if t.is_complex():
-            return _Values(t.to(torch.complex128).numpy(), "c", dtype, device_type)
-        if t.is_floating_point():
-            return _Values(t.to(torch.float64).numpy(), "f", dtype, device_type)
-        if t.dtype == torch.bool:
-            return _Values(t.numpy().copy(), "b", dtype, device_type)
-        return _Values(t.to(torch.int64).numpy(), "i", dtype, device_type)
-    except Exception as err:  # noqa: BLE001 - report, do not crash
-        return f"could not read its values ({type(err).__name__}: {err})"
-
-
-def _numpy_tol_dtype(dtype: np.dtype) -> torch.dtype:
-    if dtype.kind in "fc":
-        real_size = dtype.itemsize // (2 if dtype.kind == "c" else 1)
-        return {2: torch.float16, 4: torch.float32}.get(real_size, torch.float64)
-    return torch.bool if dtype.kind == "b" else torch.int64
-
-
-def _from_ndarray(a: np.ndarray) -> _Values | str:
-    kind = a.dtype.kind
-    tol_dtype = _numpy_tol_dtype(a.dtype)
-    if kind == "b":
-        return _Values(a.astype(bool), "b", tol_dtype)
-    if kind == "i":
-        return _Values(a.astype(np.int64), "i", tol_dtype)
-    if kind == "u":
-        return _Values(a.astype(np.uint64 if a.dtype.itemsize == 8 else np.int64), "i", tol_dtype)
-    if kind == "f":
-        return _Values(a.astype(np.float64), "f", tol_dtype)
-    if kind == "c":
-        return _Values(a.astype(np.complex128), "c", tol_dtype)
-    return f"has unsupported array dtype {a.dtype} (only bool, integer, float, complex)"
-
-
-def _from_number(x: bool | int | float | complex | np.generic) -> _Values:
-    t = type(x)
-    if t is bool:
-        return _Values(np.array(x, dtype=bool), "b", torch.bool)
-    if t is int:
-        if -(2**63) <= x < 2**63:
-            return _Values(np.array(x, dtype=np.int64), "i", torch.int64)
-        return _Values(np.array(float(x)), "f", torch.int64)  # huge int: exact tolerance
-    if t is float:
-        return _Values(np.array(x, dtype=np.float64), "f", torch.float64)
-    if t is complex:
-        return _Values(np.array(x, dtype=np.complex128), "c", torch.complex128)
-    values = _from_ndarray(np.asarray(x))
-    assert isinstance(values, _Values)  # numpy number types always convert
-    return values
-
-
-def _fmt(v: Any) -> str:
-    """Format one element for a message: 4 decimals when readable, else scientific."""
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    v = float(v)
-    if np.isnan(v) or np.isinf(v):
-        return str(v)
-    return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e4 else f"{v:.4e}"
-
-
-def _where(index: tuple[int, ...], complex_parts: bool) -> str:
-    part = ""
-    if complex_parts:
-        part = " (real part)" if index[-1] == 0 else " (imaginary part)"
-        index = index[:-1]
-    return (f" at index {index}" if index else "") + part
-
-
-def _compare_values(
-    a: _Values, e: _Values, name: str, rtol: float, atol: float
-) -> str | None:
-    """Elementwise ``|a - e| <= atol + rtol * |e|``; shapes are already equal."""
-    total = e.array.size
-    if a.kind in "bi" and e.kind in "bi" and rtol == 0 and atol == 0:
-        differ = a.array != e.array
-        count = int(np.count_nonzero(differ))
-        if count == 0:
-            return None
-        index = tuple(int(i) for i in np.argwhere(differ)[0])
-        got, want = _fmt(a.array[index]), _fmt(e.array[index])
-        if e.array.ndim == 0:
-            return f"{name}: got {got}, expected {want}"
-        share = f"{count} of {total} elements ({100 * count / total:.1f}%) differ"
-        return f"{name}: {share}; first at index {index} (got {got}, expected {want})"
-
-    complex_parts = "c" in (a.kind, e.kind)
-    if complex_parts:
-        av = a.array.astype(np.complex128)
-        ev = e.array.astype(np.complex128)
-        av, ev = np.stack([av.real, av.imag], -1), np.stack([ev.real, ev.imag], -1)
-    else:
-        av, ev = a.array.astype(np.float64), e.array.astype(np.float64)
-
-    with np.errstate(invalid="ignore", over="ignore"):
-        a_nan, e_nan = np.isnan(av), np.isnan(ev)
-        a_inf, e_inf = np.isinf(av), np.isinf(ev)
-        finite = ~(a_nan | e_nan | a_inf | e_inf)
-        err = np.where(finite, np.abs(av - ev), np.inf)
-        same_nonfinite = (a_nan & e_nan) | (a_inf & e_inf & (av == ev))
-        bad = ~same_nonfinite & ~(finite & (err <= atol + rtol * np.abs(ev)))
-    if not bad.any():
-        return None
-
-    def first(mask: np.ndarray) -> tuple[int, ...]:
-        return tuple(int(i) for i in np.argwhere(mask)[0])
-
-    def n_elements(mask: np.ndarray) -> int:
-        return int(np.count_nonzero(mask.any(axis=-1) if complex_parts else mask))
-
-    def count_note(mask: np.ndarray, what: str) -> str:
-        count = n_elements(mask)
-        return f" ({count} of {total} elements {what})" if total > 1 else ""
-
-    mask = a_nan & ~e_nan
-    if mask.any():
-        i = first(mask)
-        return (
-            f"{name}: got NaN{_where(i, complex_parts)}, expected {_fmt(ev[i])}: {_NAN_ADVICE}"
-            + count_note(mask, "are NaN where numbers were expected")
-        )
-    mask = e_nan & ~a_nan
-    if mask.any():
-        i = first(mask)
-        return f"{name}: expected NaN{_where(i, complex_parts)}, got {_fmt(av[i])}" + count_note(
-            mask, "should be NaN"
-        )
-    mask = a_inf & bad
-    if mask.any():
-        i = first(mask)
-        advice = (
-            "look for an overflow (e.g. exp of a large number: use the log-sum-exp trick) "
-            "or a division by zero"
-            if av[i] > 0
-            else "look for log(0) or an overflow"
-        )
-        return (
-            f"{name}: got {_fmt(av[i])}{_where(i, complex_parts)}, expected {_fmt(ev[i])}: "
-            f"{advice}" + count_note(mask, "are infinite where finite values were expected")
-        )
-    mask = e_inf & bad
-    if mask.any():
-        i = first(mask)
-        return f"{name}: expected {_fmt(ev[i])}{_where(i, complex_parts)}, got {_fmt(av[i])}"
-
-    i = tuple(int(j) for j in np.unravel_index(np.argmax(np.where(bad, err, -1.0)), err.shape))
-    got, want, worst = _fmt(av[i]), _fmt(ev[i]), float(err[i])
-    rule = f"atol={atol:g} + rtol={rtol:g}*|expected|"
-    if e.array.ndim == 0 and not complex_parts:
-        return f"{name}: got {got}, expected {want} (abs error {worst:.1e} exceeds {rule})"
-    count = n_elements(bad)
-    return (
-        f"{name}: max abs error {worst:.1e}{_where(i, complex_parts)} "
-        f"(got {got}, expected {want}); "
-        f"{count} of {total} elements ({100 * count / total:.1f}%) exceed {rule}"
-    )
+    return f"{name}: expected {_type_name(expected)}, got {_type_name(actual)}" + _type_hint(actual, expected_kind)
 
 
 # --------------------------------------------------------------------------- kinds
@@ -325,9 +138,7 @@ def _shape_message(name: str, got: tuple[int, ...], want: tuple[int, ...]) -> st
     return msg
 
 
-def _resolve(
-    rtol: float | None, atol: float | None, dtype: torch.dtype, device_type: str
-) -> tuple[float, float]:
+def _resolve(rtol: float | None, atol: float | None, dtype: torch.dtype, device_type: str) -> tuple[float, float]:
     default_rtol, default_atol = default_tolerances(dtype, device_type)
     return (default_rtol if rtol is None else rtol), (default_atol if atol is None else atol)
 
@@ -350,7 +161,7 @@ def _compare_arrays(
     is_tensor = isinstance(expected, torch.Tensor)
     if is_tensor and check_device and actual.device != expected.device:
         return f"{name}: expected device {expected.device}, got {actual.device}"
-    convert = _from_tensor if is_tensor else _from_ndarray
+    convert = from_tensor if is_tensor else from_ndarray
     a, e = convert(actual), convert(expected)  # type: ignore[arg-type]
     if isinstance(e, str):
         raise TypeError(f"compare: the expected value {name} {e}")
@@ -358,7 +169,7 @@ def _compare_arrays(
         return f"{name}: the value {a}"
     device_type = "cuda" if "cuda" in (a.device_type, e.device_type) else e.device_type
     rtol, atol = _resolve(rtol, atol, e.tol_dtype, device_type)
-    return _compare_values(a, e, name, rtol, atol)
+    return compare_values(a, e, name, rtol, atol)
 
 
 def _compare_numbers(
@@ -366,17 +177,14 @@ def _compare_numbers(
 ) -> str | None:
     if type(actual) is int and type(expected) is int and rtol in (None, 0) and atol in (None, 0):
         return None if actual == expected else f"{name}: got {actual}, expected {expected}"
-    a, e = _from_number(actual), _from_number(expected)
+    a, e = from_number(actual), from_number(expected)
     kind_ok = a.kind == e.kind or (e.kind in "fc" and a.kind == "i") or (e.kind, a.kind) == ("c", "f")
     if check_dtype and not kind_ok:
         words = {"b": "a bool", "i": "an integer", "f": "a float", "c": "a complex number"}
-        shown = repr(complex(a.array[()])) if a.kind == "c" else _fmt(a.array[()])
-        return (
-            f"{name}: expected {words[e.kind]} ({_type_name(expected)}), "
-            f"got {_type_name(actual)} {shown}"
-        )
+        shown = repr(complex(a.array[()])) if a.kind == "c" else fmt(a.array[()])
+        return f"{name}: expected {words[e.kind]} ({_type_name(expected)}), got {_type_name(actual)} {shown}"
     rtol, atol = _resolve(rtol, atol, e.tol_dtype, "cpu")
-    return _compare_values(a, e, name, rtol, atol)
+    return compare_values(a, e, name, rtol, atol)
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -413,11 +221,8 @@ def _compare(
     args = (rtol, atol, check_dtype, check_device, depth + 1)
     if want == "sequence":
         if len(actual) != len(expected):
-            return (
-                f"{name}: expected a {_type_name(expected)} of length {len(expected)}, "
-                f"got length {len(actual)}"
-            )
-        for i, (a_item, e_item) in enumerate(zip(actual, expected)):
+            return f"{name}: expected a {_type_name(expected)} of length {len(expected)}, got length {len(actual)}"
+        for i, (a_item, e_item) in enumerate(zip(actual, expected, strict=True)):
             message = _compare(a_item, e_item, f"{name}[{i}]", *args)
             if message is not None:
                 return message

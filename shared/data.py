@@ -69,9 +69,7 @@ def digits_tensors(
     if val_fraction > 0:
         from sklearn.model_selection import train_test_split
 
-        train_idx, val_idx = train_test_split(
-            indices, test_size=val_fraction, random_state=seed, stratify=labels
-        )
+        train_idx, val_idx = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=labels)
     else:
         train_idx, val_idx = np.random.default_rng(seed).permutation(indices), indices[:0]
 
@@ -127,9 +125,7 @@ def swiss_roll_2d(n: int = 1024, noise: float = 0.5, seed: int = 0) -> torch.Ten
     return torch.as_tensor(X[:, [0, 2]] / 10.0, dtype=torch.float32)
 
 
-def spirals(
-    n: int = 512, classes: int = 3, noise: float = 0.2, seed: int = 0
-) -> tuple[torch.Tensor, torch.Tensor]:
+def spirals(n: int = 512, classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """``classes`` interleaved spiral arms: ``X`` float32 ``(n, 2)``, ``y`` long ``(n,)``.
 
     Not linearly separable, so it shows what hidden layers buy. Points are

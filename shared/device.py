@@ -44,9 +44,7 @@ def get_device(spec: str | torch.device | None = "auto") -> torch.device:
         try:
             device = torch.device(spec.strip().lower())
         except RuntimeError as err:
-            raise ValueError(
-                f"unknown device {spec!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
-            ) from err
+            raise ValueError(f"unknown device {spec!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'") from err
     elif isinstance(spec, torch.device):
         device = spec
     else:
@@ -62,8 +60,7 @@ def get_device(spec: str | torch.device | None = "auto") -> torch.device:
         count = torch.cuda.device_count()
         if device.index is not None and device.index >= count:
             raise RuntimeError(
-                f"{device} was requested but only {count} CUDA device(s) exist "
-                f"(valid indices: 0..{count - 1})."
+                f"{device} was requested but only {count} CUDA device(s) exist (valid indices: 0..{count - 1})."
             )
     elif device.type == "mps":
         if not mps_available():

@@ -114,7 +114,10 @@ def _hint(analytical: torch.Tensor, numerical: torch.Tensor, atol: float) -> str
     if residual < 1e-3:
         if abs(scale + 1) < 1e-3:
             return "the sign is flipped"
-        return f"autograd is {scale:.4g} times the true gradient: a scale factor is missing or extra (1/N of a mean? a factor 2?)"
+        return (
+            f"autograd is {scale:.4g} times the true gradient: "
+            "a scale factor is missing or extra (1/N of a mean? a factor 2?)"
+        )
     if analytical.dim() == 2 and analytical.shape[0] == analytical.shape[1]:
         if torch.allclose(analytical.cpu().T, numerical.cpu(), rtol=1e-3, atol=atol):
             return "autograd returns the transpose of the true gradient"
@@ -151,12 +154,10 @@ def gradcheck(
 
     analytical: list[torch.Tensor | None] = [None] * len(args)
     if out.requires_grad:
-        grads = torch.autograd.grad(
-            out, [args[i] for i in checked], upstream.to(out.dtype), allow_unused=True
-        )
+        grads = torch.autograd.grad(out, [args[i] for i in checked], upstream.to(out.dtype), allow_unused=True)
     else:
         grads = (None,) * len(checked)
-    for i, g in zip(checked, grads):
+    for i, g in zip(checked, grads, strict=True):
         analytical[i] = torch.zeros_like(args[i]) if g is None else g.detach().to(torch.float64)
     numerical = numerical_gradient(fn, args, upstream, eps)
 

@@ -87,7 +87,7 @@ def plot_singular_values(
     spectra side by side shows how close an approximation gets.
     """
     ax = _axes(ax)
-    for matrix, label in zip((before, after), labels):
+    for matrix, label in zip((before, after), labels, strict=True):
         m = matrix.detach().to("cpu", torch.float64)
         if m.dim() != 2:
             raise ValueError(f"plot_singular_values expects 2-D matrices, got shape {tuple(m.shape)}")
@@ -137,7 +137,7 @@ def plot_coord_check(
         panels = list(np.asarray(given, dtype=object).ravel())
     if len(panels) < len(names):
         raise ValueError(f"need {len(names)} axes (one per parametrisation), got {len(panels)}")
-    for panel, name in zip(panels, names):
+    for panel, name in zip(panels, names, strict=False):  # extra panels stay empty
         per_width = np.asarray(stats[name], dtype=np.float64)  # (len(widths), n_layers)
         if per_width.shape[0] != len(widths):
             raise ValueError(f"stats[{name!r}] has {per_width.shape[0]} rows, expected {len(widths)} (one per width)")
@@ -189,8 +189,20 @@ def plot_decision_boundary(
     else:
         pred = logits.argmax(dim=-1)
     n_classes = int(max(pred.max().item(), yn.max()) + 1)
-    ax.contourf(xx, yy, pred.cpu().numpy().reshape(xx.shape), levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm", alpha=0.3)
-    ax.scatter(Xn[:, 0], Xn[:, 1], c=yn, cmap="coolwarm", s=10, edgecolors="k", linewidths=0.3, vmin=0, vmax=max(n_classes - 1, 1))
+    ax.contourf(
+        xx, yy, pred.cpu().numpy().reshape(xx.shape), levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm", alpha=0.3
+    )
+    ax.scatter(
+        Xn[:, 0],
+        Xn[:, 1],
+        c=yn,
+        cmap="coolwarm",
+        s=10,
+        edgecolors="k",
+        linewidths=0.3,
+        vmin=0,
+        vmax=max(n_classes - 1, 1),
+    )
     ax.set_aspect("equal", adjustable="datalim")
     return ax
 

@@ -11,15 +11,26 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["History", "evaluate", "train"]
+__all__ = ["History", "OptimizerLike", "evaluate", "train"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class OptimizerLike(Protocol):
+    """What :func:`train` needs: a ``torch.optim.Optimizer`` or a wrapper around several."""
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]: ...
+
+    def zero_grad(self, set_to_none: bool = True) -> None: ...
+
+    def step(self, closure: Any = None) -> Any: ...
 
 
 class History(dict[str, list[float]]):
@@ -61,9 +72,7 @@ def _split_batch(batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.
 
 
 @torch.no_grad()
-def evaluate(
-    model: nn.Module, loader: Iterable[Any], loss_fn: LossFn = F.cross_entropy
-) -> tuple[float, float]:
+def evaluate(model: nn.Module, loader: Iterable[Any], loss_fn: LossFn = F.cross_entropy) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` over ``loader``.
 
     Losses are weighted by batch size, so a smaller last batch does not skew
@@ -105,7 +114,7 @@ def _progress_disabled(progress: bool) -> bool | None:
 
 def train(
     model: nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: torch.optim.Optimizer | OptimizerLike,
     train_loader: Iterable[Any],
     *,
     epochs: int = 1,

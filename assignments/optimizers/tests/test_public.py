@@ -54,6 +54,9 @@ def test_sgd_rejects_nesterov_without_momentum(sub, observe, device):
     with pytest.raises(ValueError):
         sub.SGD([p], lr=0.1, momentum=0.0, nesterov=True)
     observe("raised ValueError", True)
+    p.grad = torch.ones(3, dtype=F64).to(device)
+    sub.SGD([p], lr=0.1, momentum=0.9, nesterov=True).step()  # a valid configuration steps
+    observe("p after one Nesterov step", p.detach().clone())
 
 
 # --------------------------------------------------------------------------- adam
@@ -194,6 +197,11 @@ def test_muon_rejects_vectors(sub, observe, device):
     with pytest.raises(ValueError):
         sub.Muon([bias])
     observe("raised ValueError", True)
+    W = torch.nn.Parameter(torch.zeros(4, 3, dtype=F64).to(device))
+    W.grad = torch.ones(4, 3, dtype=F64).to(device)
+    with trusted_ns(sub):
+        sub.Muon([W]).step()  # a matrix is fine
+    observe("W after one step", W.detach().clone())
 
 
 # --------------------------------------------------------------------------- lr_schedule

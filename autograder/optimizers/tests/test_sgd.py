@@ -149,9 +149,11 @@ def test_rejects_nesterov_without_momentum(sub, observe, device):
     p = torch.nn.Parameter(torch.zeros(3, dtype=F64).to(device))
     with pytest.raises(ValueError):
         sub.SGD([p], lr=0.1, momentum=0.0, nesterov=True)
-    # a valid Nesterov configuration must still be accepted
-    sub.SGD([p], lr=0.1, momentum=0.9, nesterov=True)
     observe("raised ValueError", True)
+    # a valid Nesterov configuration must still be accepted, and step
+    p.grad = torch.ones(3, dtype=F64).to(device)
+    sub.SGD([p], lr=0.1, momentum=0.9, nesterov=True).step()
+    observe("p after one Nesterov step", p.detach().clone())
 
 
 def test_rejects_negative_lr(sub, observe, device):
@@ -159,5 +161,7 @@ def test_rejects_negative_lr(sub, observe, device):
     p = torch.nn.Parameter(torch.zeros(3, dtype=F64).to(device))
     with pytest.raises(ValueError):
         sub.SGD([p], lr=-0.1)
-    sub.SGD([p], lr=0.0)  # lr = 0 is allowed
     observe("raised ValueError", True)
+    p.grad = torch.ones(3, dtype=F64).to(device)
+    sub.SGD([p], lr=0.0).step()  # lr = 0 is allowed and leaves p alone
+    observe("p after a step with lr=0", p.detach().clone())

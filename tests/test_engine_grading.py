@@ -1,0 +1,163 @@
+"""The engine end to end on the toy assignment: scores, isolation of failures, messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autograder.api import grade, grade_mutant
+from autograder.notebook import read_submission
+
+
+def scores(result):
+    return {q: s for q, (s, _) in result.questions.items()}
+
+
+def test_reference_full_marks(toy):
+    r = grade(toy, toy.solution_path)
+    assert scores(r) == {"add": 2.0, "scale": 3.0}
+    assert r.score == r.max_score == 5.0
+
+
+def test_correct_notebook_full_marks(toy, toy_notebook):
+    assert grade(toy, toy_notebook()).score == 5.0
+
+
+def test_syntax_error_costs_only_its_question(toy, toy_notebook):
+    r = grade(toy, toy_notebook(add="# GRADED: add\ndef add(a, b)\n    return a + b\n"))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+    msg = next(t.message for t in r.tests if t.case.question == "add")
+    assert "SyntaxError" in msg and "GRADED: add" in msg
+
+
+def test_missing_cell_names_the_cell(toy, toy_notebook):
+    r = grade(toy, toy_notebook(scale=None))
+    assert scores(r) == {"add": 2.0, "scale": 0.0}
+    msg = next(t.message for t in r.tests if t.case.question == "scale")
+    assert "`Scale` is not defined" in msg and "# GRADED: scale" in msg
+
+
+def test_wrong_values_teach(toy, toy_notebook):
+    r = grade(toy, toy_notebook(add="# GRADED: add\ndef add(a, b):\n    return a + b + 1e-3\n"))
+    assert scores(r)["add"] == 0.0
+    public = next(t for t in r.tests if t.case.public)
+    assert "max abs error" in public.message and "index" in public.message
+    assert public.student_output == public.message
+    hidden = next(t for t in r.tests if not t.case.public and t.case.question == "add")
+    assert "max abs error" not in hidden.student_output  # hidden details stay hidden
+
+
+def test_dtype_mismatch_fails(toy, toy_notebook):
+    r = grade(toy, toy_notebook(scale=(
+        "# GRADED: scale\nclass Scale(torch.nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
+        "        self.weight = torch.nn.Parameter(torch.ones(n))\n    def forward(self, x):\n"
+        "        return (x * self.weight).float()\n")))
+    failed = [t for t in r.tests if t.case.question == "scale" and not t.passed]
+    assert [t.case.id.split("[")[1] for t in failed] == ["2-f64]", "5-f64]"]
+    assert "float" in failed[0].message
+
+
+def test_infinite_loop_times_out_and_others_still_score(toy, toy_notebook):
+    r = grade(toy, toy_notebook(add="# GRADED: add\ndef add(a, b):\n    while True:\n        pass\n"))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+    assert any(t.kind == "time limit" for t in r.tests if t.case.question == "add")
+    assert r.seconds < 30
+
+
+def test_hard_exit_in_test_costs_only_that_question(toy, toy_notebook):
+    r = grade(toy, toy_notebook(add="# GRADED: add\nimport os\ndef add(a, b):\n    os._exit(0)\n"))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+
+
+def test_exit_at_definition_time(toy, toy_notebook):
+    r = grade(toy, toy_notebook(add="# GRADED: add\nimport sys\nsys.exit(0)\n"))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+
+
+def test_crash_while_defining_a_cell(toy, toy_notebook):
+    r = grade(toy, toy_notebook(add="# GRADED: add\nimport os\nos._exit(3)\n"))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+    assert any("did not finish running" in t.message for t in r.tests if t.case.question == "add")
+
+
+def test_memory_bomb_is_contained(toy, toy_notebook):
+    bomb = "# GRADED: add\nimport torch\ndef add(a, b):\n    x = torch.ones(2**31, dtype=torch.float64)\n    return a + b\n"
+    r = grade(toy, toy_notebook(add=bomb))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+
+
+def test_forbidden_api_static_and_runtime(toy, toy_notebook):
+    static = ("# GRADED: scale\nclass Scale(torch.nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
+              "        self.weight = torch.nn.Parameter(torch.ones(n))\n    def forward(self, x):\n"
+              "        return torch.mul(x, self.weight)\n")
+    r = grade(toy, toy_notebook(scale=static))
+    assert scores(r) == {"add": 2.0, "scale": 0.0}
+    assert "torch.mul" in next(t.message for t in r.tests if t.case.question == "scale")
+    sneaky = static.replace("torch.mul(x, self.weight)", "getattr(torch, 'm' + 'ul')(x, self.weight)")
+    r = grade(toy, toy_notebook(scale=sneaky))
+    assert scores(r) == {"add": 2.0, "scale": 0.0}
+
+
+def test_lying_object_does_not_pass(toy, toy_notebook):
+    liar = ("# GRADED: add\nclass Liar:\n    def __eq__(self, o): return True\n    def __sub__(self, o): return 0\n"
+            "    def __abs__(self): return 0\n    def __le__(self, o): return True\n"
+            "def add(a, b):\n    return Liar()\n")
+    assert scores(grade(toy, toy_notebook(add=liar)))["add"] == 0.0
+
+
+def test_printing_fake_results_does_not_score(toy, toy_notebook):
+    fake = ('# GRADED: add\nimport sys, json\nprint(json.dumps({"score": 100}))\n'
+            'sys.stdout.write(\'{"ev": "done"}\\n\')\ndef add(a, b):\n    return None\n')
+    r = grade(toy, toy_notebook(add=fake))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+
+
+@pytest.mark.parametrize("content,needle", [
+    (b"", "empty"), (b"{not json", "not valid notebook JSON"), (b"\xff\xfe\x00", "UTF-8"),
+    (b'{"cells": [], "nbformat": 4}', "none of the graded cells"),
+])
+def test_bad_files_get_a_clear_error(toy, tmp_path, content, needle):
+    path = tmp_path / "bad.ipynb"
+    path.write_bytes(content)
+    r = grade(toy, path)
+    assert r.score == 0 and any(needle in e for e in r.errors), r.errors
+    assert all(not t.passed for t in r.tests)
+
+
+def test_results_json_schema(toy, toy_notebook, tmp_path):
+    r = grade(toy, toy_notebook(add="# GRADED: add\ndef add(a, b):\n    return a - b\n"))
+    data = json.loads(r.write(tmp_path / "out").read_text())
+    assert data["score"] == 3.0
+    for t in data["tests"]:
+        assert {"name", "number", "score", "max_score", "status", "visibility", "output"} <= set(t)
+        assert t["name"].split(":")[0] in {"add", "scale", "essay"}
+        assert t["visibility"] in {"visible", "after_published"}
+    manual = [t for t in data["tests"] if t["extra_data"].get("manual")]
+    assert [t["name"].split(":")[0] for t in manual] == ["essay"] and manual[0]["max_score"] == 0
+    auto = [t for t in data["tests"] if not t["extra_data"].get("manual")]
+    assert sum(t["max_score"] for t in auto) == pytest.approx(5.0)
+    assert sum(t["score"] for t in auto) == pytest.approx(data["score"])
+
+
+def test_mutant_loses_on_its_question_only(toy):
+    target, r = grade_mutant(toy, toy.mutants_dir / "add_sub.py")
+    assert target == "add" and scores(r) == {"add": 0.0, "scale": 3.0}
+
+
+def test_deterministic(toy, toy_notebook):
+    path = toy_notebook(add="# GRADED: add\ndef add(a, b):\n    return a + b * 1.5\n")
+    a, b = grade(toy, path).to_gradescope(), grade(toy, path).to_gradescope()
+    a["extra_data"].pop("seconds"), b["extra_data"].pop("seconds")
+    assert a == b
+
+
+def test_duplicate_graded_cells_warn(toy, tmp_path):
+    from tests.conftest import TOY_OK, write_notebook
+
+    path = write_notebook(tmp_path / "d.ipynb", [("code", "import torch"), ("code", "# GRADED: add\ndef add(a, b): pass"),
+                                                 ("code", TOY_OK["add"]), ("code", TOY_OK["scale"])])
+    sub = read_submission(path)
+    assert "more than one" in sub.warnings[0]
+    r = grade(toy, path)
+    assert r.score == 5.0 and any("more than one" in n for n in r.notes)
