@@ -1,0 +1,90 @@
+"""The validation suite, over every assignment: the tests prove themselves.
+
+- the reference solution scores full marks;
+- the blank template (the released notebook) scores zero, and the grader survives it;
+- every mutant loses points on its own question and on no other;
+- the released notebook and the public snapshots are in sync with their sources;
+- every autograded question has public tests, hidden tests and at least three mutants.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.api import grade, grade_mutant
+from autograder.collect import collect
+from autograder.manifest import list_topics, load_assignment
+from autograder.observations import judge
+from autograder.reference import load_snapshots
+from autograder.reference import observations as reference_observations
+from autograder.release import in_sync
+
+TOPICS = list_topics()
+MUTANTS = [(t, p.name) for t in TOPICS for p in sorted(load_assignment(t).mutants_dir.glob("*.py"))]
+
+
+def test_there_is_something_to_validate():
+    assert TOPICS and MUTANTS
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_reference_scores_full_marks(topic):
+    a = load_assignment(topic)
+    r = grade(a, a.solution_path)
+    assert not r.errors, r.errors
+    assert r.score == r.max_score, r.table()
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_blank_template_scores_zero(topic):
+    a = load_assignment(topic)
+    r = grade(a, a.notebook_path)
+    assert not r.errors, r.errors
+    passing = [t.case.name for t in r.tests if t.passed]
+    assert r.score == 0 and not passing, f"tests pass on the blank template: {passing}"
+    assert all(t.kind in ("wrong result", "error") for t in r.tests), "the blank template crashed or hung the grader"
+
+
+@pytest.mark.parametrize("topic,mutant", MUTANTS)
+def test_mutant_loses_points_on_its_question_only(topic, mutant):
+    a = load_assignment(topic)
+    target, r = grade_mutant(a, a.mutants_dir / mutant)
+    s, m = r.questions[target]
+    assert s < m, f"{mutant} is not caught by the {target} tests"
+    others = {q: v for q, v in r.questions.items() if q != target and v[0] < v[1]}
+    assert not others, f"{mutant} also loses points on {others}:\n{r.table()}"
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_release_in_sync(topic):
+    assert in_sync(load_assignment(topic)), f"assignments/{topic}/{topic}.ipynb is stale: run `make release`"
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_snapshots_in_sync(topic):
+    a = load_assignment(topic)
+    public = collect(a, hidden=False)
+    snap = load_snapshots(a)
+    assert set(snap) == {c.id for c in public}, "public tests changed: run `make snapshots`"
+    live = reference_observations(a, public, "cpu")
+    stale = {cid: msg for cid in snap if (msg := judge(snap[cid], live[cid]))}
+    assert not stale, f"snapshots differ from the reference: run `make snapshots`: {stale}"
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_question_is_tested_and_proved(topic):
+    a = load_assignment(topic)
+    cases = collect(a)
+    mutant_targets = [grade_target for grade_target in _mutant_targets(a)]
+    for q in a.graded:
+        assert any(c.public for c in cases if c.question == q.id), f"{q.id} has no public test"
+        assert any(not c.public for c in cases if c.question == q.id), f"{q.id} has no hidden test"
+        assert mutant_targets.count(q.id) >= 3, f"{q.id} has {mutant_targets.count(q.id)} mutants, needs 3"
+
+
+def _mutant_targets(a):
+    for path in sorted(a.mutants_dir.glob("*.py")):
+        for line in path.read_text().splitlines():
+            if line.startswith("# MUTANT:"):
+                yield line.split(":", 1)[1].strip()
+                break
