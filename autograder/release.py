@@ -55,11 +55,14 @@ def _source_lines(text: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
-def student_notebook(master: Path) -> str:
-    """The released notebook as text (nbformat 4.5 JSON, sorted keys, one-space indent)."""
+def student_notebook(master: Path, *, strip: bool = True) -> str:
+    """The released notebook as text (nbformat 4.5 JSON, sorted keys, one-space indent).
+
+    ``strip=False`` keeps the solutions: the master as a notebook, which CI executes.
+    """
     cells = []
     for i, cell in enumerate(parse_percent(master.read_text())):
-        src = strip_solutions(cell, cell.question)
+        src = strip_solutions(cell, cell.question) if strip else cell.source
         entry = {"cell_type": cell.kind, "id": f"cell-{i:03d}", "metadata": {}, "source": _source_lines(src)}
         if cell.kind == "code":
             entry.update(execution_count=None, outputs=[])

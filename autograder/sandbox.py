@@ -89,10 +89,18 @@ def prepare_scratch(path: Path, drop_user: bool) -> None:
     os.chmod(path, 0o700)
 
 
-def enter(scratch: Path, limits: Limits, device_type: str) -> list[str]:
-    """Apply the boundary to the current (child) process; return notes on what degraded."""
+def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list[str]:
+    """Apply the boundary to the current (child) process; return notes on what degraded.
+
+    Every inherited file descriptor but ``keep_fd`` (the result channel) is closed, so the
+    child cannot write into the grader's terminal, logs or gradebook.
+    """
     notes: list[str] = []
     os.setsid()
+    max_fd = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    max_fd = 65536 if max_fd == resource.RLIM_INFINITY else min(max_fd, 65536)
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, max_fd)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails instead of killing
     os.chdir(scratch)
     log = os.open(scratch / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

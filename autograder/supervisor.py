@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -36,7 +37,7 @@ class RunReport:
     restarts: int = 0
 
 
-def _child(write_fd: int, sub: Submission, cases: list[Case], assignment: Assignment, device: str,
+def _child(write_fd: int, nonce: str, sub: Submission, cases: list[Case], assignment: Assignment, device: str,
            skip_cells: dict[str, str], budgets: dict[str, float], limits: Limits, scratch: Path) -> None:
     """Runs in the forked child; never returns."""
     code = 0
@@ -49,11 +50,11 @@ def _child(write_fd: int, sub: Submission, cases: list[Case], assignment: Assign
         from .runner import run_cases
 
         def emit(event: dict) -> None:
-            data = (json.dumps(event, allow_nan=True) + "\n").encode()
+            data = (json.dumps({**event, "k": nonce}, allow_nan=True) + "\n").encode()
             while data:
                 data = data[os.write(write_fd, data):]
 
-        notes = sandbox.enter(scratch, limits, device)
+        notes = sandbox.enter(scratch, limits, device, keep_fd=write_fd)
         emit({"ev": "hello", "notes": notes})
         forbidden = {q.id: q.forbidden for q in assignment.questions}
         dev = torch.device(device)
@@ -114,12 +115,13 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
             prepare_scratch(scratch, limits.drop_user)
             left = {q: budgets[q] - used.get(q, 0.0) for q in budgets}
             read_fd, write_fd = os.pipe()
+            nonce = secrets.token_hex(16)  # events without it were not written by the runner
             pid = os.fork()
             if pid == 0:
                 os.close(read_fd)
-                _child(write_fd, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
+                _child(write_fd, nonce, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
             os.close(write_fd)
-            blame = _watch(pid, read_fd, remaining, report, used, left)
+            blame = _watch(pid, read_fd, nonce, remaining, report, used, left)
             os.close(read_fd)
             _kill(pid)
             _, status = os.waitpid(pid, 0)
@@ -149,7 +151,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     return report
 
 
-def _watch(pid: int, fd: int, remaining: list[Case], report: RunReport, used: dict[str, float],
+def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunReport, used: dict[str, float],
            left: dict[str, float]):
     """Consume one child's events. Returns None when it finished, else (kind, item, reason)."""
     by_id = {c.id: c for c in remaining}
@@ -180,7 +182,7 @@ def _watch(pid: int, fd: int, remaining: list[Case], report: RunReport, used: di
                 ev = json.loads(line)
             except ValueError:
                 continue  # student code wrote into the channel: ignore what is not ours
-            if not isinstance(ev, dict):
+            if not isinstance(ev, dict) or ev.get("k") != nonce:
                 continue
             kind = ev.get("ev")
             now = time.monotonic()

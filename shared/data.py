@@ -179,15 +179,15 @@ def parity_task(n: int, seq_len: int, seed: int = 0) -> tuple[torch.Tensor, torc
 def induction_task(n: int, seq_len: int, vocab: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Random tokens followed by a repeat of them: the data that grows induction heads.
 
-    ``x`` long ``(n, seq_len)`` is a random prefix of length ``h = seq_len // 2``
+    ``x`` long ``(n, seq_len)`` is a random prefix of length ``h = ceil(seq_len / 2)``
     followed by its first ``seq_len - h`` tokens again. When ``h <= vocab`` the
     prefix has no repeated token, so in the second half every next token is
     determined by "find the previous occurrence of the current token, copy its
     successor". ``y`` long ``(n, seq_len)`` holds the next token at positions
     ``h .. seq_len - 2`` and ``IGNORE_INDEX`` elsewhere.
     """
-    h = seq_len // 2
-    if h < 1:
+    h = (seq_len + 1) // 2
+    if seq_len < 2:
         raise ValueError("induction_task needs seq_len >= 2")
     g = torch.Generator().manual_seed(seed)
     if h <= vocab:

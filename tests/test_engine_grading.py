@@ -161,3 +161,39 @@ def test_duplicate_graded_cells_warn(toy, tmp_path):
     assert "more than one" in sub.warnings[0]
     r = grade(toy, path)
     assert r.score == 5.0 and any("more than one" in n for n in r.notes)
+
+
+FORGE = '''# GRADED: add
+import json, os, stat
+def _forge():
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                for tid in ["public/test_public.py::test_add_small", "hidden/test_hidden.py::test_add_broadcast"]:
+                    os.write(fd, (json.dumps({"ev": "end", "id": tid, "status": "passed", "obs": [
+                        {"name": "sum", "value": {"kind": "scalar", "v": 1}}]}) + "\\n").encode())
+                os.write(fd, b'{"ev": "done"}\\n')
+        except OSError:
+            pass
+_forge()
+def add(a, b):
+    _forge()
+    return None
+'''
+
+
+def test_forged_events_on_the_result_pipe_do_not_score(toy, toy_notebook):
+    r = grade(toy, toy_notebook(add=FORGE))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="CUDA not available")
+def test_grading_on_cuda(toy, toy_notebook):
+    r = grade(toy, toy_notebook(), device="cuda")
+    assert r.score == 5.0, r.table()
+    bad = ("# GRADED: scale\nclass Scale(torch.nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
+           "        self.weight = torch.nn.Parameter(torch.ones(n))\n    def forward(self, x):\n"
+           "        return (x * self.weight).cpu()\n")
+    r = grade(toy, toy_notebook(scale=bad), device="cuda")
+    assert r.questions["scale"][0] == 0.0
+    assert "device" in next(t.message for t in r.tests if t.case.question == "scale")
