@@ -29,6 +29,7 @@ class Values:
 
 
 def from_tensor(t: torch.Tensor) -> Values | str:
+    """Detach, densify, move to the CPU and upcast; a str explains values that cannot be read."""
     device_type = t.device.type
     dtype = t.dtype
     try:
@@ -59,6 +60,7 @@ def _numpy_tol_dtype(dtype: np.dtype) -> torch.dtype:
 
 
 def from_ndarray(a: np.ndarray) -> Values | str:
+    """Upcast a numeric array; object/str/structured arrays are refused (their items could be anything)."""
     kind = a.dtype.kind
     tol_dtype = _numpy_tol_dtype(a.dtype)
     if kind == "b":
@@ -75,6 +77,7 @@ def from_ndarray(a: np.ndarray) -> Values | str:
 
 
 def from_number(x: bool | int | float | complex | np.generic) -> Values:
+    """A 0-d array for a Python or NumPy number (ints beyond int64 become floats, compared exactly)."""
     t = type(x)
     if t is bool:
         return Values(np.array(x, dtype=bool), "b", torch.bool)

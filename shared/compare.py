@@ -73,7 +73,9 @@ def _type_name(x: object) -> str:
     """Name of ``type(x)`` without calling anything the object controls."""
     t = type(x)
     try:
-        module, qualname = type.__getattribute__(t, "__module__"), t.__qualname__
+        # type's own descriptors: a metaclass cannot intercept these lookups
+        module = type.__dict__["__module__"].__get__(t)
+        qualname = type.__dict__["__qualname__"].__get__(t)
     except Exception:  # noqa: BLE001 - a hostile metaclass must not crash the grader
         return "<unknown type>"
     if type(module) is not str or type(qualname) is not str:

@@ -83,15 +83,21 @@ def plot_singular_values(
 ) -> Axes:
     """Sorted singular values of two matrices, e.g. a gradient before/after Newton-Schulz.
 
+    Each argument is a matrix ``(m, n)`` or a vector of its singular values
+    (any order; they are sorted, largest first).
+
     Orthogonalisation should push every singular value towards 1; plotting the
     spectra side by side shows how close an approximation gets.
     """
     ax = _axes(ax)
     for matrix, label in zip((before, after), labels, strict=True):
         m = matrix.detach().to("cpu", torch.float64)
-        if m.dim() != 2:
-            raise ValueError(f"plot_singular_values expects 2-D matrices, got shape {tuple(m.shape)}")
-        s = torch.linalg.svdvals(m).numpy()  # (min(rows, cols),), descending
+        if m.dim() == 2:
+            s = torch.linalg.svdvals(m).numpy()  # (min(rows, cols),), descending
+        elif m.dim() == 1:  # already singular values (e.g. computed without an SVD)
+            s = np.sort(m.numpy())[::-1]
+        else:
+            raise ValueError(f"expected a 2-D matrix or a 1-D vector of singular values, got shape {tuple(m.shape)}")
         ax.plot(np.arange(1, len(s) + 1), s, marker=".", label=label)
     ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
     ax.set_xlabel("index (sorted)")

@@ -141,7 +141,9 @@ def test_complex_tensors() -> None:
 
 def test_shape_messages() -> None:
     e = torch.zeros(4, 3)
-    assert compare(torch.zeros(3, 4), e, name="params") == "params: expected shape (4, 3), got (3, 4) (looks transposed)"
+    assert (
+        compare(torch.zeros(3, 4), e, name="params") == "params: expected shape (4, 3), got (3, 4) (looks transposed)"
+    )
     msg = compare(torch.zeros(4, 3, 1), e)
     assert msg is not None and "size 1" in msg
     msg = compare(torch.zeros(2, 6), e)

@@ -55,6 +55,10 @@ def test_plot_singular_values() -> None:
     lines = ax.get_lines()
     assert len(lines[1].get_ydata()) == 4
     assert lines[1].get_ydata() == pytest.approx([1.0] * 4, abs=1e-5)
+    ax = plot_singular_values(torch.tensor([1.0, 3.0, 2.0]), torch.ones(3))  # vectors of singular values
+    assert list(ax.get_lines()[0].get_ydata()) == [3.0, 2.0, 1.0]
+    with pytest.raises(ValueError):
+        plot_singular_values(torch.ones(2, 2, 2), torch.ones(2))
 
 
 def test_plot_lr_schedule() -> None:
