@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from . import reference as ref
-from .collect import Case, collect
+from .collect import collect
 from .manifest import Assignment, load_assignment
 from .notebook import NotebookError, Submission, parse_percent, read_submission, submission_from_cells
 from .policy import static_violations
@@ -73,7 +73,3 @@ def grade_mutant(topic: str | Assignment, mutant: str | Path, device: str = "cpu
     target, sub = mutant_submission(a, Path(mutant))
     return target, grade(a, sub, device, label=Path(mutant).name)
 
-
-def public_cases(a: Assignment, question: str | None = None) -> list[Case]:
-    cases = collect(a, hidden=False)
-    return [c for c in cases if question is None or c.question == question]

@@ -40,6 +40,7 @@ def check(question: str | None = None, *, topic: str | None = None, device: str 
           quiet: bool = False) -> CheckResult:
     """Run the public tests of ``question`` (or of every question) and print what they found."""
     import torch
+
     from shared.seed import temp_seed
 
     a = load_assignment(topic or find_topic_for_question(question))

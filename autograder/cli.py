@@ -163,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # instructor-facing: one clear line, not a traceback
         from .collect import CollectionError
         from .manifest import ManifestError
-        from .reference import ReferenceError
+        from .reference import ReferenceFailure
 
-        if isinstance(e, (CollectionError, ManifestError, ReferenceError)):
+        if isinstance(e, (CollectionError, ManifestError, ReferenceFailure)):
             print(f"error: {e}", file=sys.stderr)
             return 2
         raise

@@ -13,9 +13,9 @@ import inspect
 import itertools
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .manifest import Assignment
 

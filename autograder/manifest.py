@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,7 +34,6 @@ class Assignment:
     memory_mb: int = 2048
     hidden_visibility: str = "after_published"
     repo: Path = REPO
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def notebook_path(self) -> Path:

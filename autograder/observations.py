@@ -36,7 +36,8 @@ def encode(value: Any) -> dict:
         return {"kind": "tensor", "dtype": str(value.dtype).removeprefix("torch."), "shape": list(value.shape),
                 "device": value.device.type, "data": base64.b64encode(data).decode()}
     if t is np.ndarray:
-        fam = {"f": "float", "c": "complex", "b": "bool"}.get(value.dtype.kind, "int" if value.dtype.kind in "iu" else None)
+        kind = value.dtype.kind
+        fam = {"f": "float", "c": "complex", "b": "bool", "i": "int", "u": "int"}.get(kind)
         if fam is None:
             return {"kind": "unsupported", "type": f"numpy array of {value.dtype}"}
         data = np.ascontiguousarray(value.astype(_STORE[fam][1])).tobytes()

@@ -23,7 +23,7 @@ from .supervisor import run_submission
 SNAPSHOT_FORMAT = 1
 
 
-class ReferenceError(Exception):
+class ReferenceFailure(Exception):
     """The reference solution fails its own tests: an authoring error, reported to the instructor."""
 
 
@@ -57,7 +57,8 @@ def compute(assignment: Assignment, cases: list[Case], device: str) -> dict[str,
         else:
             out[c.id] = o["obs"]
     if problems:
-        raise ReferenceError(f"the reference solution of {assignment.id} fails its tests:\n  " + "\n  ".join(problems))
+        raise ReferenceFailure(f"the reference solution of {assignment.id} fails its tests:\n  "
+                               + "\n  ".join(problems))
     return out
 
 
@@ -98,5 +99,5 @@ def write_snapshots(assignment: Assignment, cases: list[Case]) -> Path:
 def load_snapshots(assignment: Assignment) -> dict[str, list[dict]]:
     path = assignment.snapshots_path
     if not path.exists():
-        raise ReferenceError(f"{path} is missing: the instructor runs `make snapshots`")
+        raise ReferenceFailure(f"{path} is missing: the instructor runs `make snapshots`")
     return json.loads(path.read_text())["tests"]

@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

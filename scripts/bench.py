@@ -50,7 +50,7 @@ def main(topic: str = "optimizers") -> int:
         grade(a, sub)
         times.append(time.perf_counter() - t)
     total = time.perf_counter() - t0
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(f"warm, {len(subs)} submissions in one process: {total:.2f} s, per submission mean "
           f"{statistics.mean(times):.3f} s, median {statistics.median(times):.3f} s, max {max(times):.3f} s; "
           f"peak RSS {peak / 1024:.0f} MB")

@@ -82,7 +82,8 @@ def test_crash_while_defining_a_cell(toy, toy_notebook):
 
 
 def test_memory_bomb_is_contained(toy, toy_notebook):
-    bomb = "# GRADED: add\nimport torch\ndef add(a, b):\n    x = torch.ones(2**31, dtype=torch.float64)\n    return a + b\n"
+    bomb = ("# GRADED: add\nimport torch\ndef add(a, b):\n"
+            "    x = torch.ones(2**31, dtype=torch.float64)\n    return a + b\n")
     r = grade(toy, toy_notebook(add=bomb))
     assert scores(r) == {"add": 0.0, "scale": 3.0}
 
@@ -155,8 +156,9 @@ def test_deterministic(toy, toy_notebook):
 def test_duplicate_graded_cells_warn(toy, tmp_path):
     from tests.conftest import TOY_OK, write_notebook
 
-    path = write_notebook(tmp_path / "d.ipynb", [("code", "import torch"), ("code", "# GRADED: add\ndef add(a, b): pass"),
-                                                 ("code", TOY_OK["add"]), ("code", TOY_OK["scale"])])
+    cells = [("code", "import torch"), ("code", "# GRADED: add\ndef add(a, b): pass"),
+             ("code", TOY_OK["add"]), ("code", TOY_OK["scale"])]
+    path = write_notebook(tmp_path / "d.ipynb", cells)
     sub = read_submission(path)
     assert "more than one" in sub.warnings[0]
     r = grade(toy, path)

@@ -85,9 +85,9 @@ def test_build_module_isolates_errors():
     assert mod.a() == math.pi
     assert "SyntaxError" in mod._errors["b"] and "ValueError: boom" in mod._errors["c"]
     with pytest.raises(AttributeError, match="did not run: SyntaxError"):
-        mod.b
+        _ = mod.b
     with pytest.raises(AttributeError, match="define it in the cell"):
-        build_module(submission_from_cells([]), {"a": "a"}).a
+        _ = build_module(submission_from_cells([]), {"a": "a"}).a
 
 
 def test_release_strips_code_and_markdown():
