@@ -95,12 +95,18 @@ def _stub(dotted: str, original: object, question: str) -> object:
     def fail(*_a, **_k):
         raise ForbiddenAPIError(msg)
 
+    def attr(name: str):
+        # dunders stay plain AttributeErrors: torch and inspect probe every module's __file__
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        fail()
+
     if isinstance(original, types.ModuleType):
         mod = types.ModuleType(dotted)
-        mod.__getattr__ = lambda name: fail()
+        mod.__getattr__ = attr
         return mod
     if isinstance(original, type):
-        meta = type("ForbiddenMeta", (type,), {"__getattr__": lambda cls, name: fail(),
+        meta = type("ForbiddenMeta", (type,), {"__getattr__": lambda cls, name: attr(name),
                                                "__call__": fail})
         return meta(original.__name__, (), {"__init_subclass__": classmethod(lambda cls, **k: fail())})
     return fail

@@ -190,3 +190,15 @@ def test_static_violations_follow_aliases():
     found = static_violations(submission_from_cells(cells), {"a": ("torch.optim.SGD",), "b": ("torch.optim.AdamW",),
                                                              "c": ("torch.optim.SGD",)})
     assert set(found) == {"a", "b"}
+
+
+def test_forbidden_module_stub_survives_introspection():
+    """torch imports (e.g. dynamo on the first optimizer) probe every module's __file__."""
+    import inspect
+
+    with forbid(("torch.optim._functional",), "q"):
+        inspect.getmodule(test_forbid_stubs_and_restores)  # walks sys.modules
+        p = torch.nn.Parameter(torch.zeros(2))
+        torch.optim.Optimizer([p], {"lr": 0.1})
+        with pytest.raises(ForbiddenAPIError):
+            from torch.optim._functional import sgd  # noqa: F401

@@ -57,7 +57,7 @@ from shared import get_device, seed_everything
 from shared.data import digits_loaders
 from shared.models import MLP
 from shared.plot import plot_coord_check, plot_curves, plot_lr_schedule, plot_singular_values
-from shared.train import evaluate, train
+from shared.train import train
 
 # %%
 SMOKE = os.environ.get("COURSE_SMOKE") == "1"  # tiny experiments (CI, quick checks)
@@ -80,7 +80,8 @@ print("one batch:", tuple(xb.shape), xb.dtype, tuple(yb.shape), yb.dtype)
 # We classify scikit-learn's 8x8 handwritten digits (1,797 images, 64 pixels in $[0, 1]$, 10 classes)
 # with a small MLP, `MLP(64, 128, 10, n_hidden=2)`: an input layer $64 \to 128$, two hidden layers
 # $128 \to 128$ and an output layer $128 \to 10$. Every run starts from the same initial weights
-# (same seed), so the curves differ only because of the optimizer.
+# (same seed) and sees the same batches in the same order, so the curves differ only because of
+# the optimizer.
 
 # %%
 def make_model(width=128, n_hidden=2, seed=SEED):
@@ -90,12 +91,13 @@ def make_model(width=128, n_hidden=2, seed=SEED):
 
 
 def run(name, make_optimizer, lr_schedule=None, epochs=EPOCHS):
-    """Train a fresh model with `make_optimizer(model)`; returns the training History."""
+    """Train a fresh model with `make_optimizer(model)`; returns the training History.
+    Fresh loaders too, so every run sees the same batches in the same order."""
     model = make_model()
     optimizer = make_optimizer(model)
-    history = train(model, optimizer, train_loader, epochs=epochs, val_loader=val_loader,
-                    lr_schedule=lr_schedule, device=device, desc=name)
-    return history
+    train_dl, val_dl = digits_loaders(batch_size=BATCH_SIZE, val_fraction=0.2, seed=SEED, device=device)
+    return train(model, optimizer, train_dl, epochs=epochs, val_loader=val_dl,
+                 lr_schedule=lr_schedule, device=device, desc=name)
 
 
 histories = {}  # optimizer name -> History, filled in as we go
@@ -335,7 +337,9 @@ check("adam")
 # ### Experiment: Adam and AdamW on digits
 #
 # A typical Adam learning rate is $10^{-3}$ to $3\cdot10^{-3}$, far below SGD's: Adam's steps
-# have size about $\eta$ *per coordinate* whatever the gradient's scale.
+# have size about $\eta$ *per coordinate* whatever the gradient's scale. Both runs use the same
+# $\lambda = 10^{-2}$; compare how far each gets the training loss down (the table after the Muon
+# experiment has the numbers).
 
 # %%
 histories["Adam"] = run("Adam", lambda m: Adam(m.parameters(), lr=2e-3, weight_decay=1e-2))
@@ -385,17 +389,20 @@ plt.show()
 # regularised more or less, and what AdamW changes. (4 to 6 sentences.)
 #
 # BEGIN SOLUTION
-# With L2 inside Adam the decay term $\lambda\theta$ is added to the gradient and therefore divided
-# by $\sqrt{\hat v_t}$ like the rest of it: a weight whose gradients are large (large $\hat v$) is
-# barely decayed, while a weight with tiny gradients gets decay multiplied by the huge factor
-# $1/(\sqrt{\hat v}+\epsilon)$ and is pulled hard towards zero (in the plot the noisy parameter hardly
-# moves, the quiet one collapses to 0 within a few hundred steps). So the strength of the
-# regularisation depends on the gradient history, not on $\lambda$, and it is strongest exactly
-# where the data says least. The decay also sits in $m$ and $v$, so it mixes with momentum and
-# changes the adaptive denominator. AdamW applies $\theta \leftarrow (1-\eta\lambda)\theta$
-# directly: every weight shrinks by the same factor per step (both curves decay like
-# $(1-\eta\lambda)^t$), which is what weight decay means for SGD. As a consequence $\lambda$ and
-# $\eta$ become much easier to tune separately and AdamW generalises better in practice.
+# With L2 inside Adam the decay term $\lambda\theta$ is added to the gradient, so it goes into
+# $m$ and $v$ and is divided by $\sqrt{\hat v_t}$ like the rest of the gradient. A weight with
+# large gradients (large $\hat v$) is therefore barely decayed, while a weight with small gradients
+# sees its decay term normalised up to a step of size about $\eta$ and is pulled hard to zero: in
+# the plot the noisy parameter only falls to about 0.8 while the quiet one is driven to nearly 0.
+# The effective regularisation thus depends on each weight's gradient history rather than on
+# $\lambda$, and it is strongest exactly where the data says least; on the digits, Adam + L2 with
+# the same $\lambda$ stalls at a much higher training loss than AdamW, because once the data
+# gradients become small the normalised decay term dominates the update. AdamW applies
+# $\theta \leftarrow (1-\eta\lambda)\theta$ outside the adaptive scaling, so every weight shrinks
+# by the same factor per step (both curves follow $(1-\eta\lambda)^t \approx e^{-2}$ after
+# 2000 steps), which is what weight decay means for plain SGD. The decay strength is then set by
+# $\lambda$ alone, $\eta$ and $\lambda$ are easier to tune separately, and AdamW generalises better
+# in practice (Loshchilov & Hutter).
 # END SOLUTION
 
 # %% [markdown]
@@ -500,7 +507,7 @@ for k in [0, 1, 2, 3, 4, 5, 8]:
     print(f"steps={k}:  min sigma = {s.min():.3f}   max sigma = {s.max():.3f}")
 
 a, b, c = 3.4445, -4.7750, 2.0315
-s0 = torch.linspace(0, 1, 501, dtype=torch.float64)
+s0 = torch.logspace(-4, 0, 400, dtype=torch.float64)
 s = s0.clone()
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for k in range(1, 6):
@@ -521,18 +528,19 @@ plt.show()
 # not pushed to about 1 after 5 steps, and why does Muon not need the exact $UV^\top$? (4 to 6 sentences.)
 #
 # BEGIN SOLUTION
-# Newton-Schulz never changes the singular vectors: $X = USV^\top$ becomes $U\,p(S)\,V^\top$, so each
-# singular value is mapped independently through the odd quintic $p$. After normalisation by
-# $\|G\|_F$ all singular values lie in $(0, 1]$; $p$ has slope about 3.4 at zero, so five iterations
-# blow small values up into a band around 1 (about 0.7 to 1.2 in the plot; the iteration oscillates
-# there instead of converging, which is the price of the large slope). Only singular values that
-# are tiny relative to $\|G\|_F$ (below about $10^{-3}$ in the iterated-map plot) stay visibly below
-# the band, and exact zeros stay zero: the rank is preserved. For an optimizer this is enough:
-# what matters is that the update treats all directions (singular directions) of the gradient
-# roughly equally instead of being dominated by the top few, and whether a direction is scaled by
-# 0.8 or 1.1 only changes its effective learning rate slightly; noise in the update is anyway larger.
-# Getting exactly $UV^\top$ would cost many more iterations or an SVD for no measurable gain
-# in training.
+# Newton-Schulz never changes the singular vectors: $X = USV^\top$ becomes $U\,p(S)\,V^\top$, so
+# each singular value goes independently through the odd quintic $p$. After dividing by $\|G\|_F$
+# all singular values lie in $(0, 1]$ (here about 0.04 to 0.21); $p$ has slope about 3.4 at zero, so
+# each step multiplies small values by about 3.4 and five steps push everything into a band around
+# 1 (0.68 to 1.13 here). The iteration does not converge to exactly 1 but oscillates inside the
+# band, which is the price of the large slope; more steps do not narrow it (steps 3 to 8 give the
+# same range). Only singular values that are tiny relative to $\|G\|_F$ (below about $10^{-3}$ in
+# the iterated-map plot) are left visibly below the band, and exact zeros stay zero, so the rank is
+# preserved. For an optimizer this is enough: the point of orthogonalising is that the update moves
+# all singular directions of the momentum by a similar amount instead of being dominated by the
+# top few, and whether a direction is scaled by 0.7 or 1.1 only perturbs its effective learning
+# rate a little, much less than gradient noise does. The exact $UV^\top$ would need an SVD or many
+# more matrix products for no measurable gain in training.
 # END SOLUTION
 
 # %% [markdown]
@@ -679,9 +687,15 @@ plot_curves(histories, key="val_acc", title="validation accuracy", ax=axes[1])
 plt.tight_layout()
 plt.show()
 
-print(f"{'optimizer':<14} {'final train loss':>16} {'val loss':>9} {'val acc':>8}")
+def last_epoch_loss(history):
+    """Mean training loss over the last epoch (a single step's loss is too noisy to compare)."""
+    losses = history["train_loss"][-len(train_loader):]
+    return sum(losses) / len(losses)
+
+
+print(f"{'optimizer':<14} {'train loss (last epoch)':>23} {'val loss':>9} {'val acc':>8}")
 for name, h in histories.items():
-    print(f"{name:<14} {h.last('train_loss'):>16.4f} {h.last('val_loss'):>9.4f} {h.last('val_acc'):>8.3f}")
+    print(f"{name:<14} {last_epoch_loss(h):>23.4f} {h.last('val_loss'):>9.4f} {h.last('val_acc'):>8.3f}")
 
 # %% [markdown]
 # ## 5. Learning-rate schedule: linear warmup, then cosine decay
@@ -737,6 +751,10 @@ check("lr_schedule")
 
 # %% [markdown]
 # ### Experiment: the schedule, and training Muon+AdamW with it
+#
+# We warm up over the first 10% of the steps and decay to 0 at the end. Compare the end of the two
+# training curves: with a constant learning rate the loss keeps bouncing (and can spike) near
+# the minimum; with the decay it settles.
 
 # %%
 steps_per_epoch = len(train_loader)
@@ -751,11 +769,11 @@ scheduled = {"Muon+AdamW": histories["Muon+AdamW"],
              "Muon+AdamW, warmup+cosine": run("Muon+AdamW (cosine)", muon_adamw, lr_schedule=schedule)}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 plot_curves(scheduled, key="train_loss", smooth=10, log=True, title="training loss", ax=axes[0])
-plot_curves(scheduled, key="lr", title="learning-rate multiplier (first group)", ax=axes[1])
+plot_curves(scheduled, key="lr", title="learning rate of the first group (Muon)", ax=axes[1])
 plt.tight_layout()
 plt.show()
 for name, h in scheduled.items():
-    print(f"{name:<28} final train loss {h.last('train_loss'):.4f}   val acc {h.last('val_acc'):.3f}")
+    print(f"{name:<28} train loss (last epoch) {last_epoch_loss(h):.5f}   val acc {h.last('val_acc'):.3f}")
 
 # %% [markdown]
 # ## 6. muP: learning rates that transfer across widths
@@ -777,8 +795,8 @@ for name, h in scheduled.items():
 # | --- | --- | --- | --- |
 # | input weight (`model.input.weight`) | (width, in) | $1/\text{fan\_in}$ (fan_in fixed) | $\eta$ |
 # | every bias | (width,) or (out,) | as in SP | $\eta$ |
-# | hidden weights (`model.hidden[i].weight`) | (width, width) | $1/\text{fan\_in}$ | $\eta / \texttt{width\_mult}$ |
-# | output weight (`model.output.weight`) | (out, width) | $1/\text{fan\_in}^2$ (or zero) | $\eta / \texttt{width\_mult}$ |
+# | hidden weights (`model.hidden[i].weight`) | (width, width) | $1/\text{fan\_in}$ | $\eta/\texttt{width\_mult}$ |
+# | output weight (`model.output.weight`) | (out, width) | $1/\text{fan\_in}^2$ (or 0) | $\eta/\texttt{width\_mult}$ |
 #
 # Your function returns *parameter groups* for an Adam optimizer: a list of dicts, each with
 # `"params"` (a list of tensors), `"lr"` and a `"name"` for readability. Every parameter of the
@@ -786,8 +804,9 @@ for name, h in scheduled.items():
 # $\eta$: muP and SP coincide at the base width.
 #
 # The initialisation column is not part of the graded function: the experiment below applies it
-# (`mup_init_`), by scaling the output weight's default init by $1/\texttt{width\_mult}$ (variance
-# $\propto 1/(\text{fan\_in}\cdot\texttt{width\_mult}) \propto 1/\text{fan\_in}^2$), which leaves the base width unchanged.
+# (`mup_init_`), by scaling the output weight's default init by $1/\texttt{width\_mult}$
+# (variance $\propto 1/(\text{fan\_in}\cdot\texttt{width\_mult}) \propto 1/\text{fan\_in}^2$), which
+# leaves the base width unchanged. (Zero-initialising the output layer is the other common choice.)
 
 # %%
 # GRADED: mup
@@ -844,7 +863,7 @@ def mup_init_(model, base_width):
     return model
 
 
-def coord_check(parametrisation, widths, base_width, lr=1e-2, steps=4, n_hidden=2):
+def coord_check(parametrisation, widths, base_width, lr=1e-3, steps=10, n_hidden=2):
     """Mean |activation| of every layer after `steps` Adam steps, for each width.
     Returns stats[width_index][layer_index] (layers: input, hidden_1, ..., logits)."""
     x, y = coord_x, coord_y  # the same fixed batch of digits for every width
@@ -886,18 +905,20 @@ for p, stats in coord_stats.items():
 # sizes, and say what this means for tuning the learning rate on a small model. (4 to 6 sentences.)
 #
 # BEGIN SOLUTION
-# Under SP the input layer's activations stay put (its fan-in, 64 pixels, does not change), but the
-# hidden layers' activations and, most of all, the logits grow with the width, roughly doubling each
-# time the width doubles (the logits fastest, because the growth compounds through the layers).
-# Adam moves every weight entry by about $\eta$ per step, and these moves are correlated with the
-# layer's input (the gradient is an outer product with it), so $\Delta W\,x$ adds up $n$ aligned
-# terms and grows like $\eta\, n$; with one global $\eta$ the wide networks effectively train with a
-# much larger learning rate and eventually diverge. Under muP the hidden and output learning rates
-# are divided by width_mult, which cancels that factor $n$, and the output init shrinks like
-# $1/\text{width}$ so the logits do not depend on the width at initialisation either: every curve is
-# flat across widths. Because each layer's update has the same effect at every width, the learning
-# rate that is best for the narrow model stays (close to) best for the wide one, so one can tune
-# on a small proxy model and transfer the hyperparameters (muTransfer).
+# Under SP the input layer's activations do not change with the width (its fan-in is the 64
+# pixels), but every layer after it grows, and more so deeper in the network: from width 64 to
+# 1024 the first hidden layer grows about 4x, the second more than 10x and the logits about 45x,
+# so each doubling of the width multiplies the logits by roughly 2 to 4. Adam moves every weight by
+# about $\eta$ per step whatever the gradient's size, and these moves are correlated with the
+# layer's input (the gradient of $W$ is an outer product with $x$), so $\Delta W x$ adds $n$
+# aligned terms and grows like $\eta\, n$; the growth compounds from layer to layer. With one global
+# $\eta$, wider networks therefore take effectively larger steps and eventually diverge. Under muP
+# the hidden and output learning rates are divided by width_mult, which cancels the factor $n$,
+# and the output init shrinks like $1/\text{width}$: the hidden activations are flat across widths
+# and the logits stay small and drift only slightly down (their width-dependent initial part
+# shrinks). Since every layer's update has the same effect at every width, the learning rate that
+# is best for a narrow model stays (close to) best for a wide one: tune on a small proxy and
+# transfer the hyperparameters (muTransfer).
 # END SOLUTION
 
 # %% [markdown]
