@@ -8,6 +8,9 @@ and never runs a torch operation, so forking it stays safe (see ENGINE_FACTS.md)
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib
 import json
 import os
 import secrets
@@ -24,6 +27,10 @@ from .manifest import Assignment
 from .notebook import Submission
 from .sandbox import Limits
 
+# Imported once in the warm parent so that no child pays for them (torch.optim imports
+# torch._dynamo on the first optimizer, about a second). Imports only: no torch op runs here.
+WARM_MODULES = ("numpy.random", "torch.nn.functional", "torch.optim", "torch._dynamo", "torch.linalg",
+                "shared", "shared.models", "_pytest.outcomes")
 GRACE = 2.0  # seconds past a soft deadline before the child is killed
 STARTUP = 60.0  # seconds the child may take to start and build the module (CUDA init included)
 
@@ -35,6 +42,25 @@ class RunReport:
     notes: list[str] = field(default_factory=list)  # what the sandbox could not apply
     output_tail: str = ""  # the end of what student code printed
     restarts: int = 0
+
+
+@functools.cache
+def warm_up(solution: Path | None = None) -> None:
+    """Import, once per grader process, what every child would otherwise import itself.
+
+    Besides WARM_MODULES, the import-only cells of the (trusted) reference solution run here,
+    so a student's ``import matplotlib.pyplot as plt`` costs the child nothing.
+    """
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    for name in WARM_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    if solution is not None and solution.exists():
+        from .notebook import read_submission
+
+        for cell in read_submission(solution).imports:
+            with contextlib.suppress(Exception):
+                exec(compile(cell.source, str(solution), "exec"), {})
 
 
 def _child(write_fd: int, nonce: str, sub: Submission, cases: list[Case], assignment: Assignment, device: str,
@@ -100,6 +126,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     limits = limits or Limits(memory_mb=assignment.memory_mb)
     limits_cpu = sum(q.time_limit for q in assignment.graded) + STARTUP
     limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu))})
+    warm_up(assignment.solution_path)
     report = RunReport()
     budgets = {q.id: q.time_limit for q in assignment.questions}
     used: dict[str, float] = {}
