@@ -56,7 +56,7 @@ def cmd_check(args) -> int:
     result = grade(topic, args.notebook, _device(args.device), public_only=True, use_snapshots=True)
     if args.question:
         result.tests = [t for t in result.tests if t.case.question == args.question]
-    print(result.table(details=True))
+    print(result.table(details=True, points=False))
     return 0 if all(t.passed for t in result.tests) and not result.errors else 1
 
 

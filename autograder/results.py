@@ -96,18 +96,23 @@ class GradeResult:
         path.write_text(json.dumps(self.to_gradescope(), indent=2) + "\n")
         return path
 
-    def table(self, *, details: bool = True) -> str:
+    def table(self, *, details: bool = True, points: bool = True) -> str:
+        """The per-question table; ``points=False`` (students' checks) shows only tests passed."""
         a = self.assignment
         lines = [f"{a.id} | {self.submission} | {self.device} | {self.seconds:.1f} s"]
         lines += [f"  ! {e}" for e in self.errors]
-        lines.append(f"  {'question':<16}{'score':>14}   tests")
+        lines.append(f"  {'question':<16}{'score':>14}   tests" if points else f"  {'question':<16}tests")
         for q in a.graded:
             s, m = self.questions[q.id]
             ts = [t for t in self.tests if t.case.question == q.id]
-            lines.append(f"  {q.id:<16}{s:>7.2f} / {m:<4g}   {sum(t.passed for t in ts)}/{len(ts)} passed")
-        lines.append(f"  {'total':<16}{self.score:>7.2f} / {self.max_score:<4g}")
+            if not points and ts:
+                lines.append(f"  {q.id:<16}{sum(t.passed for t in ts)}/{len(ts)} passed")
+            elif points:
+                lines.append(f"  {q.id:<16}{s:>7.2f} / {m:<4g}   {sum(t.passed for t in ts)}/{len(ts)} passed")
+        if points:
+            lines.append(f"  {'total':<16}{self.score:>7.2f} / {self.max_score:<4g}")
         manual = [q for q in a.questions if q.manual]
-        if manual:
+        if manual and points:
             lines.append("  written (graded by staff): " + ", ".join(f"{q.id} ({q.points:g})" for q in manual))
         if details:
             for t in self.tests:
