@@ -109,7 +109,14 @@ def _progress_disabled(progress: bool) -> bool | None:
     """
     if not progress:
         return True
-    return False if "ipykernel" in sys.modules else None
+    return False if _in_kernel() else None
+
+
+def _in_kernel() -> bool:
+    """True inside a running Jupyter kernel (merely importing ipykernel does not count)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and "ipykernel" in type(shell).__module__
 
 
 def train(
