@@ -93,4 +93,3 @@ def test_shape(sub, observe, device):
         )
     assert min(lrs[12:]) >= 0.05 - 1e-12, "the learning rate must never go below min_lr"
     observe("learning rates", lrs)
-

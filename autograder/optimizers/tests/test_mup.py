@@ -85,8 +85,7 @@ def test_does_not_depend_on_input_and_output_sizes(sub, observe, device):
         lrs = lr_by_name(model, sub.mup_param_groups(model, 16, 0.05))
         out.append(lrs)
     assert out[0] == pytest.approx(out[1]), (
-        "the learning rates must depend only on width / base_width (model.width), "
-        "not on the input or output dimensions"
+        "the learning rates must depend only on width / base_width (model.width), not on the input or output dimensions"
     )
     observe("learning rates", out[0])
 

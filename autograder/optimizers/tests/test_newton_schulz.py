@@ -7,8 +7,8 @@ transpose back. Computed and returned in G's dtype, same shape.
 The result is not U V^T from the SVD (the iteration stops with singular values
 spread around 1), so values come from the reference; the invariants that hold
 exactly (scale, orthogonal equivariance) are asserted with their own messages.
-Inputs have Frobenius norms well above eps so that `clamp(min=eps)` instead of
-`+ eps` would not matter outside the test that is about eps.
+Inputs have Frobenius norms of several hundred, so that eps is negligible (and
+`clamp(min=eps)` instead of `+ eps` would agree) outside the tests about eps.
 """
 
 import pytest
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.question("newton_schulz")
 F64 = torch.float64
 
 
-def randn(gen, *shape, dtype=F64, scale=3.0):
+def randn(gen, *shape, dtype=F64, scale=100.0):
     return scale * torch.randn(*shape, generator=gen, dtype=dtype)
 
 
@@ -103,11 +103,11 @@ def test_singular_values_near_one(sub, observe, device, shape):
     observe("singular values of newton_schulz(G)", s)
 
 
-@pytest.mark.parametrize("scale", [1e-2, 1e3, 1e6])
+@pytest.mark.parametrize("scale", [1e-1, 1e3, 1e6])
 def test_scale_invariant(sub, observe, device, scale):
     """does not depend on the scale of G (it normalises by the Frobenius norm first)"""
     gen = torch.Generator().manual_seed(26)
-    G = randn(gen, 5, 8)
+    G = randn(gen, 5, 8, scale=1e3)
     base = sub.newton_schulz(G.to(device))
     scaled = sub.newton_schulz((scale * G).to(device))
     assert torch.allclose(scaled.cpu(), base.cpu(), rtol=1e-4, atol=1e-6), (
@@ -140,8 +140,7 @@ def test_zero_matrix(sub, observe, device):
     G = torch.zeros(4, 6, dtype=F64).to(device)
     out = sub.newton_schulz(G)
     assert torch.isfinite(out).all(), (
-        "newton_schulz(0) produced NaN or inf: divide by ||G||_F + eps, so that a zero gradient "
-        "gives a zero update"
+        "newton_schulz(0) produced NaN or inf: divide by ||G||_F + eps, so that a zero gradient gives a zero update"
     )
     observe("newton_schulz(zeros)", out)
 
