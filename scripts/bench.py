@@ -34,12 +34,6 @@ def main(topic: str = "optimizers") -> int:
     from autograder.manifest import load_assignment
 
     a = load_assignment(topic)
-    with tempfile.TemporaryDirectory() as cache:
-        t_empty, _ = cold(topic, str(a.solution_path), cache)
-        t_cached, peak = cold(topic, str(a.solution_path), cache)
-    print(f"cold, empty reference cache : {t_empty:6.2f} s (reference computed, then the submission graded)")
-    print(f"cold, reference cached      : {t_cached:6.2f} s per submission, peak RSS {peak:.0f} MB")
-
     grade(a, a.solution_path)  # reference observations into the cache
     subs = [("reference", a.solution_path), ("blank", a.notebook_path)]
     subs += [(p.stem, mutant_submission(a, p)[1]) for p in sorted(a.mutants_dir.glob("*.py"))]
@@ -50,10 +44,17 @@ def main(topic: str = "optimizers") -> int:
         grade(a, sub)
         times.append(time.perf_counter() - t)
     total = time.perf_counter() - t0
-    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"warm, {len(subs)} submissions in one process: {total:.2f} s, per submission mean "
-          f"{statistics.mean(times):.3f} s, median {statistics.median(times):.3f} s, max {max(times):.3f} s; "
-          f"peak RSS {peak / 1024:.0f} MB")
+          f"{statistics.mean(times):.3f} s, median {statistics.median(times):.3f} s, max {max(times):.3f} s")
+    print(f"peak RSS: warm grader {parent:.0f} MB, largest sandboxed child {child:.0f} MB")
+
+    with tempfile.TemporaryDirectory() as cache:
+        t_empty, _ = cold(topic, str(a.solution_path), cache)
+        t_cached, peak = cold(topic, str(a.solution_path), cache)
+    print(f"cold, empty reference cache : {t_empty:6.2f} s (reference computed, then the submission graded)")
+    print(f"cold, reference cached      : {t_cached:6.2f} s per submission, peak RSS {peak:.0f} MB")
     return 0
 
 
