@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
+import os
 import sys
 import types
 
@@ -89,27 +90,49 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
     return found
 
 
+def _trusted_caller(depth: int = 2) -> bool:
+    """Whether the code that reached the stub lives in a real file (tests, torch, the engine).
+
+    Student code runs from notebook cells, whose code objects have no file on disk
+    (``<GRADED: adam>`` when grading, ``/tmp/ipykernel_*/...`` in a kernel): it is refused.
+    """
+    filename = sys._getframe(depth).f_code.co_filename
+    return not filename.startswith("<") and os.path.isfile(filename)
+
+
 def _stub(dotted: str, original: object, question: str) -> object:
     msg = f"{question}: {dotted} may not be used in this question; implement it yourself"
 
-    def fail(*_a, **_k):
+    def call(*args, **kwargs):
+        if _trusted_caller():
+            return original(*args, **kwargs)
         raise ForbiddenAPIError(msg)
 
     def attr(name: str):
         # dunders stay plain AttributeErrors: torch and inspect probe every module's __file__
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        fail()
+        if _trusted_caller(3):
+            return getattr(original, name)
+        raise ForbiddenAPIError(msg)
 
     if isinstance(original, types.ModuleType):
         mod = types.ModuleType(dotted)
-        mod.__getattr__ = attr
+        mod.__getattr__ = lambda name: attr(name)
         return mod
     if isinstance(original, type):
-        meta = type("ForbiddenMeta", (type,), {"__getattr__": lambda cls, name: attr(name),
-                                               "__call__": fail})
-        return meta(original.__name__, (), {"__init_subclass__": classmethod(lambda cls, **k: fail())})
-    return fail
+        def construct(cls, *args, **kwargs):
+            if _trusted_caller():
+                return original(*args, **kwargs)
+            raise ForbiddenAPIError(msg)
+
+        def subclass(cls, **kwargs):
+            if not _trusted_caller():
+                raise ForbiddenAPIError(msg)
+
+        meta = type("ForbiddenMeta", (type,), {"__getattr__": lambda cls, name: attr(name), "__call__": construct})
+        return meta(original.__name__, (), {"__init_subclass__": classmethod(subclass)})
+    return call
 
 
 @contextlib.contextmanager

@@ -168,18 +168,28 @@ def test_collect_expands_parametrize(toy):
     assert [c.weight for c in cases if c.id.endswith("test_add_broadcast")] == [2.0]
 
 
+STUDENT_USES = """
+def use_mul():
+    return torch.mul(torch.ones(1), 2)
+def subclass_sgd():
+    class Sub(torch.optim.SGD):
+        pass
+def import_scheduler():
+    from torch.optim.lr_scheduler import LambdaLR
+"""
+
+
 def test_forbid_stubs_and_restores():
+    ns = {"torch": torch}
+    exec(compile(STUDENT_USES, "<GRADED: q>", "exec"), ns)
     original = torch.mul
     with forbid(("torch.mul", "torch.optim.SGD", "torch.optim.lr_scheduler"), "q"):
-        with pytest.raises(ForbiddenAPIError, match="q: torch.mul"):
-            torch.mul(torch.ones(1), 2)
-        with pytest.raises(ForbiddenAPIError):
-            class Sub(torch.optim.SGD):  # noqa: F841 - subclassing is using it
-                pass
-        with pytest.raises(ForbiddenAPIError):
-            from torch.optim.lr_scheduler import LambdaLR  # noqa: F401
+        for use in ("use_mul", "subclass_sgd", "import_scheduler"):
+            with pytest.raises(ForbiddenAPIError, match="q: torch"):
+                ns[use]()
     assert torch.mul is original
-    from torch.optim.lr_scheduler import LambdaLR  # noqa: F401,F811
+    for use in ("use_mul", "subclass_sgd", "import_scheduler"):
+        ns[use]()
 
 
 def test_static_violations_follow_aliases():
@@ -192,6 +202,23 @@ def test_static_violations_follow_aliases():
     assert set(found) == {"a", "b"}
 
 
+def test_forbid_lets_trusted_files_through():
+    """Tests, torch and the engine may call what the question forbids; notebook cells may not."""
+    student = compile("def f(x):\n    return torch.mul(x, 2)\n", "<GRADED: q>", "exec")
+    ns = {"torch": torch}
+    exec(student, ns)
+    with forbid(("torch.mul", "torch.optim.SGD"), "q"):
+        assert torch.mul(torch.ones(1), 3).item() == 3.0  # this test file is a real file
+        p = torch.nn.Parameter(torch.zeros(1))
+        torch.optim.SGD([p], lr=0.1)
+        with pytest.raises(ForbiddenAPIError):
+            ns["f"](torch.ones(1))
+        in_kernel = compile("g = lambda p: torch.optim.SGD([p], lr=0.1)", "/tmp/ipykernel_1/123.py", "exec")
+        exec(in_kernel, ns)
+        with pytest.raises(ForbiddenAPIError):
+            ns["g"](p)
+
+
 def test_forbidden_module_stub_survives_introspection():
     """torch imports (e.g. dynamo on the first optimizer) probe every module's __file__."""
     import inspect
@@ -201,4 +228,4 @@ def test_forbidden_module_stub_survives_introspection():
         p = torch.nn.Parameter(torch.zeros(2))
         torch.optim.Optimizer([p], {"lr": 0.1})
         with pytest.raises(ForbiddenAPIError):
-            from torch.optim._functional import sgd  # noqa: F401
+            exec(compile("from torch.optim._functional import sgd", "<GRADED: q>", "exec"), {})

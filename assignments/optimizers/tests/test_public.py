@@ -6,12 +6,11 @@ things more thoroughly: more steps, learning-rate changes, parameter groups,
 float32, tiny and huge gradients, tall matrices, edge cases of the schedule.
 """
 
-import contextlib
-import inspect
-
 import pytest
 import torch
 
+from autograder.testing import substitute
+from shared.linalg import newton_schulz_spectral
 from shared.models import MLP
 
 F64 = torch.float64
@@ -119,63 +118,11 @@ def test_newton_schulz_zero(sub, observe, device):
 # --------------------------------------------------------------------------- muon
 
 
-def trusted_newton_schulz(G, steps=5, eps=1e-7):
-    """The quintic Newton-Schulz iteration exactly as specified, in G's dtype."""
-    a, b, c = 3.4445, -4.7750, 2.0315
-    X = G / (torch.linalg.matrix_norm(G) + eps)
-    tall = X.shape[0] > X.shape[1]
-    if tall:
-        X = X.mT
-    for _ in range(steps):
-        A = X @ X.mT
-        B = b * A + c * (A @ A)
-        X = a * X + B @ X
-    return X.mT if tall else X
-
-
-_MISSING = object()
-
-
-@contextlib.contextmanager
 def trusted_ns(sub):
-    """Muon's tests run with the trusted copy above standing in for your newton_schulz, so
-    that a mistake there costs points only on newton_schulz. This works because Muon looks
-    the global name up when step() runs; if you inlined the iteration, yours runs instead."""
-    Muon = sub.Muon
-    namespaces = {}
-    for klass in Muon.__mro__:
-        if klass.__module__.startswith("torch") or klass is object:
-            continue
-        for value in vars(klass).values():
-            if isinstance(value, (staticmethod, classmethod)):
-                value = value.__func__
-            if callable(value):
-                fn = inspect.unwrap(value)  # through @torch.no_grad() and functools.wraps
-                g = getattr(fn, "__globals__", None)
-                if g is not None and g.get("Muon") is Muon:  # the module your cells run in
-                    namespaces[id(g)] = g
-    saved = [(g, g.get("newton_schulz", _MISSING)) for g in namespaces.values()]
-    try:
-        saved_attr = sub.newton_schulz
-    except Exception:
-        saved_attr = _MISSING
-    try:
-        for g, _ in saved:
-            g["newton_schulz"] = trusted_newton_schulz
-        with contextlib.suppress(Exception):
-            sub.newton_schulz = trusted_newton_schulz
-        yield
-    finally:
-        for g, old in saved:
-            if old is _MISSING:
-                g.pop("newton_schulz", None)
-            else:
-                g["newton_schulz"] = old
-        with contextlib.suppress(Exception):
-            if saved_attr is _MISSING:
-                delattr(sub, "newton_schulz")
-            else:
-                sub.newton_schulz = saved_attr
+    """Muon's tests run with a trusted stand-in for your newton_schulz (the same map, computed
+    through an eigendecomposition), so that a mistake there costs points only on newton_schulz.
+    Muon must call newton_schulz by name; if you inlined the iteration, yours runs instead."""
+    return substitute(sub, newton_schulz=newton_schulz_spectral)
 
 
 @pytest.mark.question("muon")

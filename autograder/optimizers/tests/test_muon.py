@@ -3,8 +3,9 @@
 buf (zeros at first) .lerp_(g, 1 - mu); update = g.lerp(buf, mu) with Nesterov, else buf;
 O = newton_schulz(update, ns_steps); p *= 1 - lr * wd; p -= lr * sqrt(max(1, rows / cols)) * O.
 
-While these tests run, the module's `newton_schulz` is replaced by the trusted copy
-below, so that a mistake in your `newton_schulz` costs points only on that question.
+While these tests run, the module's `newton_schulz` is replaced by a trusted stand-in
+(the same map computed through an eigendecomposition, shared.linalg), so that a
+mistake in your `newton_schulz` costs points only on that question.
 That works because Muon looks the global name `newton_schulz` up when `step()` runs;
 if you inlined the iteration instead, your own copy runs and has to be right.
 Parameters are tall, wide and square so that the aspect-ratio scale matters.
@@ -12,79 +13,21 @@ Gradients are about 100 in size so that Newton-Schulz's eps (1e-7) is negligible
 Muon's direction then depends only on its own momentum logic.
 """
 
-import contextlib
-import inspect
-
 import pytest
 import torch
+
+from autograder.testing import substitute
+from shared.linalg import newton_schulz_spectral
 
 pytestmark = pytest.mark.question("muon")
 
 F64 = torch.float64
 
 
-def trusted_newton_schulz(G, steps=5, eps=1e-7):
-    """The quintic Newton-Schulz iteration exactly as specified, in G's dtype."""
-    a, b, c = 3.4445, -4.7750, 2.0315
-    X = G / (torch.linalg.matrix_norm(G) + eps)
-    tall = X.shape[0] > X.shape[1]
-    if tall:
-        X = X.mT
-    for _ in range(steps):
-        A = X @ X.mT
-        B = b * A + c * (A @ A)
-        X = a * X + B @ X
-    return X.mT if tall else X
-
-
-def _functions(cls):
-    """The functions defined on cls and its non-torch base classes."""
-    for klass in cls.__mro__:
-        if klass.__module__.startswith("torch") or klass is object:
-            continue
-        for value in vars(klass).values():
-            if isinstance(value, (staticmethod, classmethod)):
-                value = value.__func__
-            if callable(value):
-                value = inspect.unwrap(value)  # through @torch.no_grad() and functools.wraps
-                if hasattr(value, "__globals__"):
-                    yield value
-
-
-@contextlib.contextmanager
 def trusted_ns(sub):
-    """Point the name `newton_schulz` that the submission's Muon sees at the trusted copy."""
-    Muon = sub.Muon
-    namespaces = {}
-    for fn in _functions(Muon):
-        g = fn.__globals__
-        if g.get("Muon") is Muon:  # the submission's module namespace
-            namespaces[id(g)] = g
-    saved = [(g, g.get("newton_schulz", _MISSING)) for g in namespaces.values()]
-    try:
-        saved_attr = sub.newton_schulz
-    except Exception:
-        saved_attr = _MISSING
-    try:
-        for g, _ in saved:
-            g["newton_schulz"] = trusted_newton_schulz
-        with contextlib.suppress(Exception):
-            sub.newton_schulz = trusted_newton_schulz
-        yield
-    finally:
-        for g, old in saved:
-            if old is _MISSING:
-                g.pop("newton_schulz", None)
-            else:
-                g["newton_schulz"] = old
-        with contextlib.suppress(Exception):
-            if saved_attr is _MISSING:
-                delattr(sub, "newton_schulz")
-            else:
-                sub.newton_schulz = saved_attr
+    """Point the name `newton_schulz` that the submission's Muon sees at the trusted stand-in."""
+    return substitute(sub, newton_schulz=newton_schulz_spectral)
 
-
-_MISSING = object()
 
 # wide, tall (aspect 1.5), square, tall (aspect 4), and a second wide one of the
 # same shape as the first (state shared between parameters shows up there)
