@@ -23,6 +23,7 @@ class Question:
     forbidden: tuple[str, ...] = ()
     time_limit: float = 60.0
     manual: bool = False
+    depends_on: tuple[str, ...] = ()  # integration questions: bugs in these may cost points here too
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,16 @@ class Assignment:
     def graded(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if not q.manual)
 
+    def dependents(self, qid: str) -> set[str]:
+        """Questions that declare (directly or through others) that they build on ``qid``."""
+        found: set[str] = set()
+        frontier = {qid}
+        while frontier:
+            new = {q.id for q in self.questions if set(q.depends_on) & frontier} - found
+            found |= new
+            frontier = new
+        return found
+
     def question(self, qid: str) -> Question:
         for q in self.questions:
             if q.id == qid:
@@ -92,10 +103,14 @@ def load_assignment(topic: str | Path, repo: Path = REPO) -> Assignment:
             id=q["id"], title=q.get("title", q["id"]), points=float(q["points"]),
             names=tuple(q.get("names", ())), forbidden=tuple(q.get("forbidden", ())),
             time_limit=float(q.get("time_limit", default_limit)), manual=bool(q.get("manual", False)),
+            depends_on=tuple(q.get("depends_on", ())),
         ))
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
         raise ManifestError(f"{path}: duplicate question ids")
+    unknown = {d for q in questions for d in q.depends_on} - set(ids)
+    if unknown:
+        raise ManifestError(f"{path}: depends_on names unknown questions {sorted(unknown)}")
     vis = head.get("hidden_visibility", "after_published")
     if vis not in VISIBILITIES:
         raise ManifestError(f"{path}: hidden_visibility must be one of {VISIBILITIES}")

@@ -135,16 +135,29 @@ def _stub(dotted: str, original: object, question: str) -> object:
     return call
 
 
+def _resolve(dotted: str):
+    """The module or attribute (e.g. ``torch.Tensor``) a dotted name refers to, else None."""
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            obj = getattr(obj, name, None)
+        return obj
+    return None
+
+
 @contextlib.contextmanager
 def forbid(apis: tuple[str, ...], question: str):
     """Replace each dotted API by a stub that raises ForbiddenAPIError; restore on exit."""
     undo = []
     for dotted in apis:
         parent_name, _, attr = dotted.rpartition(".")
-        try:
-            parent = importlib.import_module(parent_name)
-            original = getattr(parent, attr)
-        except (ImportError, AttributeError):
+        parent = _resolve(parent_name)
+        original = getattr(parent, attr, None)
+        if original is None:
             continue
         stub = _stub(dotted, original, question)
         setattr(parent, attr, stub)

@@ -219,6 +219,16 @@ def test_forbid_lets_trusted_files_through():
             ns["g"](p)
 
 
+def test_forbid_methods_of_classes():
+    ns = {"torch": torch}
+    exec(compile("def f(x):\n    return x.softmax(-1)\n", "<GRADED: q>", "exec"), ns)
+    with forbid(("torch.Tensor.softmax",), "q"):
+        with pytest.raises(ForbiddenAPIError):
+            ns["f"](torch.ones(3))
+        assert torch.ones(2).softmax(-1).sum().item() == pytest.approx(1.0)  # trusted caller
+    assert ns["f"](torch.ones(2)).sum().item() == pytest.approx(1.0)
+
+
 def test_forbidden_module_stub_survives_introspection():
     """torch imports (e.g. dynamo on the first optimizer) probe every module's __file__."""
     import inspect
