@@ -42,24 +42,31 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
     if result.errors:
         outcomes, cell_errors, reference = {}, {}, {c.id: [] for c in cases}
     else:
-        reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)
         if use_snapshots:
-            cases = [c for c in cases if c.id in reference]
+            cases = [c for c in cases if c.id in ref.load_snapshots(a)]
         report = run_submission(sub, cases, a, device, limits)
         outcomes, cell_errors = report.outcomes, report.cell_errors
         result.notes.extend(report.notes)
+        # Loaded only now: the sandboxed child is forked from this process and must not find the
+        # expected values in its memory.
+        reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)
     violations = static_violations(sub, {q.id: q.forbidden for q in a.questions})
     result.tests = judge_all(a, cases, outcomes, reference, cell_errors, violations)
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def mutant_submission(a: Assignment, mutant: Path) -> tuple[str, Submission]:
-    """The reference with a mutant's cells substituted; returns (question the mutant targets, submission)."""
-    text = mutant.read_text()
-    target = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("# MUTANT:")), None)
-    if target is None:
+def mutant_submission(a: Assignment, mutant: Path, text: str | None = None) -> tuple[str, Submission]:
+    """The reference with a mutant's (or an attack's) cells substituted.
+
+    The file starts with ``# MUTANT: <question>`` (or ``# ATTACK: <question>``); returns that
+    question and the submission.
+    """
+    text = mutant.read_text() if text is None else text
+    heads = [line.split(":", 1) for line in text.splitlines() if line.startswith(("# MUTANT:", "# ATTACK:"))]
+    if not heads:
         raise ValueError(f"{mutant} has no `# MUTANT: <question>` header")
+    target = heads[0][1].strip()
     sub = read_submission(a.solution_path)
     replaced = submission_from_cells(parse_percent(text)).graded
     if target not in replaced:

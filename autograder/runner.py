@@ -103,10 +103,15 @@ def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...
 
 
 def run_cases(cases: list[Case], sub, device: torch.device, *, forbidden: dict[str, tuple[str, ...]],
-              budgets: dict[str, float], emit: Callable[[dict], None]) -> None:
-    """Run cases in order within each question's remaining time budget, emitting start/end events."""
+              budgets: dict[str, float], emit: Callable[[dict], None], pristine=None) -> None:
+    """Run cases in order within each question's remaining time budget, emitting start/end events.
+
+    ``pristine`` (a ``Pristine`` snapshot) undoes the submission's monkeypatches before each test.
+    """
     used: dict[str, float] = {}
     for case in cases:
+        if pristine is not None:
+            pristine.restore()
         left = budgets.get(case.question, 60.0) - used.get(case.question, 0.0)
         if left <= 0:
             emit({"ev": "end", "id": case.id, "status": "timeout", "obs": [], "seconds": 0.0,

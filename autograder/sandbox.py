@@ -9,7 +9,6 @@ user ``nobody`` when the grader is root.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import resource
@@ -17,8 +16,9 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from .confine import CLONE_NEWNET, confine_filesystem, unshare
+
 NOBODY = 65534
-CLONE_NEWNET = 0x40000000
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Limits:
     processes: int = 64
     network: bool = False
     drop_user: bool = True
+    hide: tuple[str, ...] = ()  # directories the child must not see (solutions, hidden tests, cache)
 
 
 def _vm_size_bytes() -> int:
@@ -42,17 +43,6 @@ def _limit(which: int, value: int) -> None:
     soft, hard = resource.getrlimit(which)
     value = value if hard == resource.RLIM_INFINITY else min(value, hard)
     resource.setrlimit(which, (value, value))
-
-
-def _unshare_network() -> str | None:
-    """A new, empty network namespace (only loopback, down). None on success, else why not."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(CLONE_NEWNET) != 0:
-            return os.strerror(ctypes.get_errno())
-    except (OSError, AttributeError) as e:
-        return str(e)
-    return None
 
 
 def readable_by_others(*paths: str) -> bool:
@@ -115,9 +105,13 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
                        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
     if not limits.network:
-        why = _unshare_network()
+        why = unshare(CLONE_NEWNET)
         if why:
             notes.append(f"network not isolated (no new network namespace: {why})")
+    why = confine_filesystem(limits.hide, scratch)
+    if why:
+        notes.append(f"files not confined: the submission can read the solutions and write outside its "
+                     f"scratch directory (no mount namespace: {why})")
     memory = limits.memory_mb * 2**20
     if device_type == "cuda":  # CUDA maps huge virtual ranges: limit the data segment instead
         _limit(resource.RLIMIT_DATA, _data_bytes() + memory)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .collect import Case
+from .confine import ProcessCage
 from .manifest import Assignment
 from .notebook import Submission
 from .sandbox import Limits
@@ -44,6 +45,15 @@ class RunReport:
     restarts: int = 0
 
 
+def secrets_of(assignment: Assignment) -> tuple[str, ...]:
+    """What a submission must never read: every solution, hidden test, mutant and cached reference."""
+    from .reference import cache_dir
+
+    repo = assignment.repo
+    dirs = [repo / "solutions", cache_dir(), *(p.parent for p in (repo / "autograder").glob("*/tests"))]
+    return tuple(sorted({str(d.resolve()) for d in dirs}))
+
+
 @functools.cache
 def warm_up(solution: Path | None = None) -> None:
     """Import, once per grader process, what every child would otherwise import itself.
@@ -63,35 +73,44 @@ def warm_up(solution: Path | None = None) -> None:
                 exec(compile(cell.source, str(solution), "exec"), {})
 
 
-def _child(write_fd: int, nonce: str, sub: Submission, cases: list[Case], assignment: Assignment, device: str,
+def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases: list[Case], assignment: Assignment, device: str,
            skip_cells: dict[str, str], budgets: dict[str, float], limits: Limits, scratch: Path) -> None:
     """Runs in the forked child; never returns."""
     code = 0
     try:
+        cage.join()  # first, before anything the submission could fork from
         import torch
 
         torch.set_num_threads(1)
         from . import sandbox
         from .notebook import build_module
+        from .pristine import Pristine
         from .runner import run_cases
 
+        dumps, write = json.dumps, os.write  # bound now: a submission may replace them later
+
         def emit(event: dict) -> None:
-            data = (json.dumps({**event, "k": nonce}, allow_nan=True) + "\n").encode()
+            data = (dumps({**event, "k": nonce}, allow_nan=True) + "\n").encode()
             while data:
-                data = data[os.write(write_fd, data):]
+                data = data[write(write_fd, data):]
 
         notes = sandbox.enter(scratch, limits, device, keep_fd=write_fd)
+        if cage.path is None:
+            notes.append(f"processes not caged: a fork bomb is limited only by RLIMIT_NPROC, which root "
+                         f"ignores, and escaped background processes may survive ({cage.why})")
         emit({"ev": "hello", "notes": notes})
         forbidden = {q.id: q.forbidden for q in assignment.questions}
+        pristine = Pristine()  # before any student code runs
         dev = torch.device(device)
         if dev.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = False
             torch.backends.cudnn.allow_tf32 = False
         mod = build_module(sub, assignment.owners, skip=skip_cells, forbidden=forbidden,
                            on_cell=lambda q: emit({"ev": "cell", "q": q}))
+        pristine.restore()
         mod._errors.update(skip_cells)  # cells an earlier child died in: say why their names are missing
         emit({"ev": "built", "errors": dict(mod._errors)})
-        run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit)
+        run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit, pristine=pristine)
         emit({"ev": "done"})
     except BaseException:  # noqa: BLE001 - the parent sees the missing "done" and reports it
         import traceback
@@ -125,7 +144,8 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     """Run ``cases`` against ``sub`` in sandboxed children; return what they reported."""
     limits = limits or Limits(memory_mb=assignment.memory_mb)
     limits_cpu = sum(q.time_limit for q in assignment.graded) + STARTUP
-    limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu))})
+    limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu)),
+                       "hide": limits.hide or secrets_of(assignment)})
     warm_up(assignment.solution_path)
     report = RunReport()
     budgets = {q.id: q.time_limit for q in assignment.questions}
@@ -143,15 +163,17 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
             left = {q: budgets[q] - used.get(q, 0.0) for q in budgets}
             read_fd, write_fd = os.pipe()
             nonce = secrets.token_hex(16)  # events without it were not written by the runner
+            cage = ProcessCage(limits.processes)
             pid = os.fork()
             if pid == 0:
                 os.close(read_fd)
-                _child(write_fd, nonce, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
+                _child(write_fd, nonce, cage, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
             os.close(write_fd)
             blame = _watch(pid, read_fd, nonce, remaining, report, used, left)
             os.close(read_fd)
             _kill(pid)
             _, status = os.waitpid(pid, 0)
+            cage.kill_all()  # also what left the process group (setsid, double fork)
             report.output_tail = _tail(scratch / "output.log")
             if blame is None:
                 if not remaining:

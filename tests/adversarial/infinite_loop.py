@@ -1,0 +1,7 @@
+# ATTACK: add
+# WHY: never returns, hoping the grader waits forever
+# %%
+# GRADED: add
+def add(a, b):
+    while True:
+        pass
