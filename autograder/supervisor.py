@@ -73,8 +73,9 @@ def warm_up(solution: Path | None = None) -> None:
                 exec(compile(cell.source, str(solution), "exec"), {})
 
 
-def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases: list[Case], assignment: Assignment, device: str,
-           skip_cells: dict[str, str], budgets: dict[str, float], limits: Limits, scratch: Path) -> None:
+def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases: list[Case],
+           assignment: Assignment, device: str, skip_cells: dict[str, str], budgets: dict[str, float],
+           limits: Limits, scratch: Path) -> None:
     """Runs in the forked child; never returns."""
     code = 0
     try:
