@@ -41,6 +41,18 @@ def _topic_of(notebook: Path, given: str | None) -> str:
 def cmd_grade(args) -> int:
     from .api import grade
 
+    if args.submission.is_dir():
+        from .batch import grade_folder
+        from .manifest import load_assignment
+
+        a = load_assignment(args.topic)
+        out = args.out or Path("build") / "grades" / a.id
+        summary = grade_folder(a, args.submission, out, device=_device(args.device), jobs=args.jobs,
+                               regrade=args.regrade)
+        print(f"graded {summary['graded']} of {summary['submissions']} submissions "
+              f"({summary['skipped']} already in the gradebook) in {summary['seconds']:.1f} s "
+              f"with {summary['jobs']} workers; gradebook, grades.csv and per-student feedback in {out}")
+        return 0
     result = grade(args.topic, args.submission, _device(args.device), public_only=args.public_only)
     if args.out:
         path = result.write(args.out)
@@ -124,9 +136,12 @@ def main(argv: list[str] | None = None) -> int:
 
     g = sp.add_parser("grade", help="grade a submission with public and hidden tests")
     g.add_argument("topic")
-    g.add_argument("submission", type=Path)
+    g.add_argument("submission", type=Path, help="a notebook, or a folder of submissions (one per student)")
+    g.add_argument("--jobs", type=int, help="parallel workers for a folder (default: one per core)")
+    g.add_argument("--regrade", action="store_true", help="grade again what the gradebook already has")
     g.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
-    g.add_argument("--out", type=Path, help="write DIR/results.json (Gradescope schema)")
+    g.add_argument("--out", type=Path, help="write DIR/results.json (Gradescope schema); for a folder, the "
+                   "gradebook, grades.csv and DIR/<student>/{results.json,feedback.md}")
     g.add_argument("--public-only", action="store_true")
     g.add_argument("--json", action="store_true", help="print results.json instead of the table")
     g.add_argument("--details", action=argparse.BooleanOptionalAction, default=True,

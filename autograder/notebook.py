@@ -20,6 +20,9 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
+MAX_BYTES = 1 << 30  # larger files are refused before reading (outputs of hundreds of MB still pass)
+MAGIC = {b"PK\x03\x04": "a zip archive", b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"\x1f\x8b": "gzip data",
+         b"\xd0\xcf\x11\xe0": "an Office document"}
 GRADED_RE = re.compile(r"^\s*#\s*GRADED:\s*([A-Za-z_][\w\-]*)\s*$")
 PERCENT_RE = re.compile(r"^# %%(.*)$")
 
@@ -71,9 +74,15 @@ def read_cells(path: str | Path) -> list[Cell]:
     """Cells of an ``.ipynb`` notebook or a jupytext percent-format ``.py`` file."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise NotebookError(f"{path.name} is larger than {MAX_BYTES >> 20} MB: clear the outputs "
+                                "(Kernel > Restart & Clear Output) and submit again")
         raw = path.read_bytes()
     except OSError as e:
         raise NotebookError(f"cannot read {path.name}: {e.strerror}") from None
+    for magic, kind in MAGIC.items():
+        if raw.startswith(magic):
+            raise NotebookError(f"{path.name} is {kind}, not a notebook: submit the .ipynb file itself")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

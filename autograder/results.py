@@ -151,3 +151,19 @@ def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dic
             passed, kind, msg = verdict is None, "passed" if verdict is None else "wrong result", verdict or ""
         results.append(TestResult(c, passed, share if passed else 0.0, share, msg, kind))
     return results
+
+
+def feedback_markdown(results: dict) -> str:
+    """A student's feedback from their results.json: public details, hidden tests only as pass/fail."""
+    lines = [f"# Feedback: {results['extra_data'].get('assignment', '')}", "",
+             results["output"], "", "| question | score |", "| --- | --- |"]
+    for q, s in results["extra_data"].get("questions", {}).items():
+        lines.append(f"| {q} | {s['score']:g} / {s['max_score']:g} |")
+    lines += ["", "## Tests", ""]
+    for t in results["tests"]:
+        mark = "passed" if t["status"] == "passed" else "**failed**"
+        shown = t["visibility"] == "visible"
+        lines.append(f"- {t['name']}: {mark}" + ("" if shown else " (hidden test)"))
+        if t["status"] != "passed" and t.get("output"):
+            lines.append("  ```\n  " + t["output"].replace("\n", "\n  ") + "\n  ```")
+    return "\n".join(lines) + "\n"

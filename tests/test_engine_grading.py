@@ -199,3 +199,28 @@ def test_grading_on_cuda(toy, toy_notebook):
     r = grade(toy, toy_notebook(scale=bad), device="cuda")
     assert r.questions["scale"][0] == 0.0
     assert "device" in next(t.message for t in r.tests if t.case.question == "scale")
+
+
+def test_notebook_with_huge_outputs_is_graded(toy, tmp_path):
+    """Hundreds of MB of outputs (plots, logs) do not stop grading: only cell sources matter."""
+    from tests.conftest import TOY_OK
+
+    blob = "A" * (200 * 2**20)
+    cells = [{"cell_type": "code", "metadata": {}, "source": src, "execution_count": 1,
+              "outputs": [{"output_type": "stream", "name": "stdout", "text": blob}] if i == 0 else []}
+             for i, src in enumerate(["import torch", TOY_OK["add"], TOY_OK["scale"]])]
+    path = tmp_path / "huge.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    del blob, cells
+    assert grade(toy, path).score == 5.0
+
+
+def test_nbformat3_notebook_is_graded(toy, tmp_path):
+    from tests.conftest import TOY_OK
+
+    nb = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
+        {"cell_type": "code", "input": src, "outputs": [], "language": "python"}
+        for src in ["import torch", TOY_OK["add"], TOY_OK["scale"]]]}]}
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(nb))
+    assert grade(toy, path).score == 5.0

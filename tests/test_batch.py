@@ -1,0 +1,97 @@
+"""Grading a class folder: every kind of submission, in parallel, resumable, with feedback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+
+import pytest
+
+from autograder.batch import Gradebook, find_submissions, grade_folder
+from tests.conftest import TOY_OK, write_notebook
+
+WRONG_ADD = "# GRADED: add\ndef add(a, b):\n    return a - b\n"
+LOOP_ADD = "# GRADED: add\ndef add(a, b):\n    while True:\n        pass\n"
+
+
+def notebook(path, add=TOY_OK["add"], scale=TOY_OK["scale"]):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_notebook(path, [("code", "import torch"), ("code", add), ("code", scale)])
+
+
+@pytest.fixture
+def klass(tmp_path):
+    """A class folder mixing Gradescope's layout (one folder per submission) and plain files."""
+    root = tmp_path / "submissions"
+    notebook(root / "alice.ipynb")
+    notebook(root / "submission_101" / "toy.ipynb")  # Gradescope bulk export
+    notebook(root / "submission_102" / "nested" / "work.ipynb", add=WRONG_ADD)
+    notebook(root / "looper.ipynb", add=LOOP_ADD)
+    (root / "corrupt.ipynb").write_text('{"cells": [')
+    (root / "empty.ipynb").write_bytes(b"")
+    (root / "binary.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    with zipfile.ZipFile(root / "zipped.zip", "w") as z:
+        z.writestr("toy.ipynb", "{}")
+    (root / "script.py").write_text("def add(a, b):\n    return a + b\n")
+    (root / "empty_folder").mkdir()
+    write_notebook(root / "other_assignment.ipynb", [("code", "# GRADED: adam\nclass Adam: pass")])
+    (root / "submission_metadata.yml").write_text("submission_101: {}\n")
+    return root
+
+
+def test_find_submissions(klass):
+    entries = {e.student: e for e in find_submissions(klass, "toy")}
+    assert "submission_metadata" not in entries and len(entries) == 11
+    assert entries["submission_102"].path.name == "work.ipynb"
+    assert entries["empty_folder"].path is None
+
+
+def test_grade_a_class(toy, klass, tmp_path):
+    out = tmp_path / "out"
+    summary = grade_folder(toy, klass, out, jobs=2, progress=False)
+    assert summary["graded"] == summary["submissions"] == 11
+    rows = {r["student"]: r for r in Gradebook(out / "gradebook.sqlite").rows("toy")}
+    assert rows["alice"]["score"] == rows["submission_101"]["score"] == 5.0
+    assert rows["submission_102"]["questions"]["add"]["score"] == 0.0
+    assert rows["looper"]["questions"] == {"add": {"score": 0.0, "max_score": 2.0},
+                                           "scale": {"score": 3.0, "max_score": 3.0}}
+    for bad, needle in [("corrupt", "not valid notebook JSON"), ("empty", "empty"), ("binary", "a PNG image"),
+                        ("zipped", "a zip archive"), ("script", "none of the graded cells"),
+                        ("empty_folder", "empty"), ("other_assignment", "none of the graded cells")]:
+        assert rows[bad]["score"] == 0.0 and any(needle in e for e in rows[bad]["errors"]), (bad, rows[bad]["errors"])
+    with open(out / "grades.csv") as f:
+        table = list(csv.DictReader(f))
+    assert [r["student"] for r in table] == sorted(rows) and float(table[0]["total"]) == rows[table[0]["student"]]["score"]
+    feedback = (out / "submission_102" / "feedback.md").read_text()
+    assert "max abs error" in feedback  # the public test's details
+    hidden = json.loads((out / "submission_102" / "results.json").read_text())
+    hidden_out = [t["output"] for t in hidden["tests"] if t["visibility"] != "visible" and t["status"] == "failed"]
+    assert hidden_out and all("max abs error" not in o for o in hidden_out)
+
+
+def test_resume_and_regrade(toy, klass, tmp_path):
+    out = tmp_path / "out"
+    first = grade_folder(toy, klass, out, jobs=2, progress=False)
+    again = grade_folder(toy, klass, out, jobs=2, progress=False)
+    assert again["graded"] == 0 and again["skipped"] == first["submissions"]
+    notebook(klass / "alice.ipynb", add=WRONG_ADD)  # a resubmission
+    changed = grade_folder(toy, klass, out, jobs=2, progress=False)
+    assert changed["graded"] == 1
+    rows = {r["student"]: r for r in Gradebook(out / "gradebook.sqlite").rows("toy")}
+    assert rows["alice"]["questions"]["add"]["score"] == 0.0
+    assert grade_folder(toy, klass, out, jobs=2, regrade=True, progress=False)["graded"] == first["submissions"]
+
+
+def test_batch_is_deterministic(toy, klass, tmp_path):
+    grade_folder(toy, klass, tmp_path / "a", jobs=2, progress=False)
+    grade_folder(toy, klass, tmp_path / "b", jobs=1, progress=False)
+
+    def strip(row):
+        res = dict(row["results"])
+        res["extra_data"] = {k: v for k, v in res["extra_data"].items() if k != "seconds"}
+        return row["score"], row["questions"], res, row["errors"]
+
+    a = {r["student"]: strip(r) for r in Gradebook(tmp_path / "a" / "gradebook.sqlite").rows("toy")}
+    b = {r["student"]: strip(r) for r in Gradebook(tmp_path / "b" / "gradebook.sqlite").rows("toy")}
+    assert a == b
