@@ -10,7 +10,7 @@ DEVICE  ?= cpu
 OUT     ?= build/results
 TOPICS  := $(notdir $(patsubst %/,%,$(dir $(wildcard assignments/*/assignment.toml))))
 
-.PHONY: setup demo test release snapshots grade check mutants bench lint clean
+.PHONY: setup demo test release snapshots grade check mutants bench lint clean gradescope
 
 setup: $(STAMP)
 
@@ -33,10 +33,13 @@ release: setup
 snapshots: setup
 	$(PYTHON) -m autograder snapshots $(TOPICS)
 
-# make grade HW=optimizers SUBMISSIONS=path/to/notebook.ipynb [DEVICE=cuda]
+# make grade HW=optimizers SUBMISSIONS=<notebook or folder of submissions> [DEVICE=cuda]
 grade: setup
-	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade HW=<topic> SUBMISSIONS=<notebook>"; exit 2)
-	$(PYTHON) -m autograder grade $(HW) $(SUBMISSIONS) --device $(DEVICE) --out $(OUT)
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade HW=<topic> SUBMISSIONS=<notebook or folder>"; exit 2)
+	$(PYTHON) -m autograder grade $(HW) $(SUBMISSIONS) --device $(DEVICE) --out $(OUT)/$(HW)
+
+gradescope: setup
+	$(PYTHON) -m autograder gradescope $(HW)
 
 # make check NB=assignments/optimizers/optimizers.ipynb
 check: setup

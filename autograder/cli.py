@@ -120,6 +120,23 @@ def cmd_mutants(args) -> int:
     return 1 if failures else 0
 
 
+def cmd_gradescope(args) -> int:
+    from .gradescope import build
+    from .manifest import load_assignment
+
+    a = load_assignment(args.topic)
+    out = args.out or Path("build") / "gradescope" / f"{a.id}.zip"
+    print(f"wrote {build(a, out)} (upload it as the assignment's autograder)")
+    return 0
+
+
+def cmd_gradescope_run(args) -> int:
+    from .gradescope import run
+
+    print(f"wrote {run(args.topic, args.root)}")
+    return 0
+
+
 def cmd_list(args) -> int:
     from .manifest import list_topics, load_assignment
 
@@ -168,6 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("topic")
     m.add_argument("--device", default="cpu")
     m.set_defaults(func=cmd_mutants)
+
+    gs = sp.add_parser("gradescope", help="build the Gradescope autograder zip of a topic")
+    gs.add_argument("topic")
+    gs.add_argument("--out", type=Path)
+    gs.set_defaults(func=cmd_gradescope)
+
+    gr = sp.add_parser("gradescope-run", help="what run_autograder calls inside Gradescope")
+    gr.add_argument("topic")
+    gr.add_argument("--root", type=Path, default=Path("/autograder"))
+    gr.set_defaults(func=cmd_gradescope_run)
 
     sp.add_parser("list", help="topics and questions").set_defaults(func=cmd_list)
 
