@@ -9,6 +9,7 @@ functions, so a child never needs to read a test file from disk.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import itertools
 import sys
@@ -134,14 +135,25 @@ def collect_file(path: Path, *, public: bool, known: set[str], topic: str) -> li
 
 
 def collect(assignment: Assignment, *, public: bool = True, hidden: bool = True) -> list[Case]:
-    """Every test case of an assignment, public first, in file and definition order."""
-    known = {q.id for q in assignment.graded}
-    cases: list[Case] = []
+    """Every test case of an assignment, public first, in file and definition order.
+
+    Collected once per process while the test files are unchanged (batch grading calls this
+    for every submission).
+    """
+    files = []
     for flag, folder in ((True, assignment.public_tests), (False, assignment.hidden_tests)):
         if (flag and public) or (not flag and hidden):
-            for path in sorted(folder.glob("test_*.py")):
-                cases.extend(collect_file(path, public=flag, known=known, topic=assignment.id))
+            files += [(flag, p, p.stat().st_mtime_ns) for p in sorted(folder.glob("test_*.py"))]
+    return list(_collect(assignment, tuple(files)))
+
+
+@functools.lru_cache(maxsize=32)
+def _collect(assignment: Assignment, files: tuple) -> tuple[Case, ...]:
+    known = {q.id for q in assignment.graded}
+    cases: list[Case] = []
+    for flag, path, _mtime in files:
+        cases.extend(collect_file(path, public=flag, known=known, topic=assignment.id))
     ids = [c.id for c in cases]
     if len(set(ids)) != len(ids):
         raise CollectionError(f"duplicate test ids in {assignment.id}")
-    return cases
+    return tuple(cases)

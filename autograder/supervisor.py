@@ -73,6 +73,14 @@ def warm_up(solution: Path | None = None) -> None:
                 exec(compile(cell.source, str(solution), "exec"), {})
 
 
+@functools.cache
+def snapshot():
+    """The libraries' attributes as the grader imported them (see ``pristine``), taken once."""
+    from .pristine import Pristine
+
+    return Pristine()
+
+
 def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases: list[Case],
            assignment: Assignment, device: str, skip_cells: dict[str, str], budgets: dict[str, float],
            limits: Limits, scratch: Path) -> None:
@@ -85,7 +93,6 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         torch.set_num_threads(1)
         from . import sandbox
         from .notebook import build_module
-        from .pristine import Pristine
         from .runner import run_cases
 
         dumps, write = json.dumps, os.write  # bound now: a submission may replace them later
@@ -101,7 +108,7 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
                          f"ignores, and escaped background processes may survive ({cage.why})")
         emit({"ev": "hello", "notes": notes})
         forbidden = {q.id: q.forbidden for q in assignment.questions}
-        pristine = Pristine()  # before any student code runs
+        pristine = snapshot()  # taken in the warm parent, which never runs student code
         dev = torch.device(device)
         if dev.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = False
@@ -148,6 +155,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu)),
                        "hide": limits.hide or secrets_of(assignment)})
     warm_up(assignment.solution_path)
+    snapshot()
     report = RunReport()
     budgets = {q.id: q.time_limit for q in assignment.questions}
     used: dict[str, float] = {}

@@ -1,6 +1,9 @@
 """`make bench`: how long and how much memory grading takes.
 
 Measures, for one assignment:
+- batch: a synthetic class of 120 notebooks (reference, blank, every mutant, repeated) graded as
+  a folder by forked workers, against a cold `python -m autograder grade` process per submission
+  (timed on a sample and extrapolated);
 - cold: a fresh `python -m autograder grade` process per submission (what a naive Gradescope
   run pays), first with an empty reference cache, then with it warm;
 - warm: submissions graded one after another in one process that has already imported torch
@@ -10,6 +13,7 @@ Peak memory is the largest resident set of the grader or any child it waited for
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
@@ -17,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 
@@ -27,6 +32,42 @@ def cold(topic: str, submission: str, cache: str) -> tuple[float, float]:
     subprocess.run([sys.executable, "-m", "autograder", "grade", topic, submission, "--no-details"],
                    check=True, env=env, stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def write_ipynb(sub, path) -> None:
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": c.source}
+             for c in [*sub.imports, *sub.graded.values()]]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+def batch(a, size: int = 120, cold_sample: int = 6) -> None:
+    from autograder.api import mutant_submission
+    from autograder.batch import grade_folder
+    from autograder.notebook import read_submission
+
+    kinds = [("reference", read_submission(a.solution_path)), ("blank", read_submission(a.notebook_path))]
+    kinds += [(p.stem, mutant_submission(a, p)[1]) for p in sorted(a.mutants_dir.glob("*.py"))]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "class"
+        folder.mkdir()
+        for i in range(size):
+            name, sub = kinds[i % len(kinds)]
+            write_ipynb(sub, folder / f"student{i:04d}_{name}.ipynb")
+        t0 = time.perf_counter()
+        summary = grade_folder(a, folder, Path(tmp) / "out", progress=False)
+        warm = time.perf_counter() - t0
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        sample = sorted(folder.iterdir())[:cold_sample]
+        t0 = time.perf_counter()
+        for path in sample:
+            subprocess.run([sys.executable, "-m", "autograder", "grade", a.id, str(path), "--no-details"],
+                           check=True, stdout=subprocess.DEVNULL)
+        cold_each = (time.perf_counter() - t0) / len(sample)
+    print(f"batch of {size} submissions, {summary['jobs']} workers: {warm:.1f} s in all (reference, startup "
+          f"included), {warm / size:.3f} s per submission, {size / warm * 60:.0f} submissions per minute; "
+          f"largest worker or child {child:.0f} MB")
+    print(f"cold, one process per submission: {cold_each:.2f} s each (mean of {len(sample)}), "
+          f"{cold_each * size:.0f} s for the class: {cold_each * size / warm:.1f}x slower")
 
 
 def main(topic: str = "optimizers") -> int:
@@ -55,6 +96,7 @@ def main(topic: str = "optimizers") -> int:
         t_cached, peak = cold(topic, str(a.solution_path), cache)
     print(f"cold, empty reference cache : {t_empty:6.2f} s (reference computed, then the submission graded)")
     print(f"cold, reference cached      : {t_cached:6.2f} s per submission, peak RSS {peak:.0f} MB")
+    batch(a)
     return 0
 
 

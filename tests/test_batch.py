@@ -62,7 +62,8 @@ def test_grade_a_class(toy, klass, tmp_path):
         assert rows[bad]["score"] == 0.0 and any(needle in e for e in rows[bad]["errors"]), (bad, rows[bad]["errors"])
     with open(out / "grades.csv") as f:
         table = list(csv.DictReader(f))
-    assert [r["student"] for r in table] == sorted(rows) and float(table[0]["total"]) == rows[table[0]["student"]]["score"]
+    assert [r["student"] for r in table] == sorted(rows)
+    assert float(table[0]["total"]) == rows[table[0]["student"]]["score"]
     feedback = (out / "submission_102" / "feedback.md").read_text()
     assert "max abs error" in feedback  # the public test's details
     hidden = json.loads((out / "submission_102" / "results.json").read_text())
