@@ -224,3 +224,27 @@ def test_nbformat3_notebook_is_graded(toy, tmp_path):
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps(nb))
     assert grade(toy, path).score == 5.0
+
+
+def test_degrades_and_says_so_without_privileges(toy, toy_notebook, monkeypatch):
+    """No namespaces, no cgroup, no uid switch (a laptop, a locked-down container): grading still
+    works and the results say which protections were missing."""
+    import autograder.confine as confine
+    import autograder.sandbox as sandbox
+    import autograder.supervisor as supervisor
+
+    monkeypatch.setattr(sandbox, "unshare", lambda flags: "Operation not permitted")
+    monkeypatch.setattr(sandbox, "confine_filesystem", lambda hide, scratch: "Operation not permitted")
+    monkeypatch.setattr(sandbox, "can_drop_user", lambda: (False, "runs as the grader's own user"))
+
+    class NoCage(confine.ProcessCage):
+        def __init__(self, max_pids):
+            self.path, self.why = None, "no writable cgroup"
+
+    monkeypatch.setattr(supervisor, "ProcessCage", NoCage)
+    r = grade(toy, toy_notebook(add="# GRADED: add\ndef add(a, b):\n    return a - b\n"))
+    assert scores(r) == {"add": 0.0, "scale": 3.0}
+    notes = " ".join(r.notes)
+    for needle in ("network not isolated", "files not confined", "processes not caged", "grader's own user"):
+        assert needle in notes
+    assert "Note: network not isolated" in r.to_gradescope()["output"]

@@ -57,6 +57,17 @@ def test_mutant_loses_points_on_its_question_only(topic, mutant):
 
 
 @pytest.mark.parametrize("topic", TOPICS)
+def test_grading_is_deterministic(topic):
+    a = load_assignment(topic)
+    mutant = sorted(a.mutants_dir.glob("*.py"))[0]
+    for grade_once in (lambda: grade(a, a.notebook_path), lambda: grade_mutant(a, mutant)[1]):
+        first, second = grade_once().to_gradescope(), grade_once().to_gradescope()
+        for r in (first, second):
+            r["extra_data"].pop("seconds")
+        assert first == second
+
+
+@pytest.mark.parametrize("topic", TOPICS)
 def test_release_in_sync(topic):
     assert in_sync(load_assignment(topic)), f"assignments/{topic}/{topic}.ipynb is stale: run `make release`"
 
