@@ -90,6 +90,9 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
     return found
 
 
+TRUSTED_FILES: set[str] = set()  # test files, registered when collected (hidden ones are unseen in the child)
+
+
 def _trusted_caller(depth: int = 2) -> bool:
     """Whether the code that reached the stub lives in a real file (tests, torch, the engine).
 
@@ -97,7 +100,7 @@ def _trusted_caller(depth: int = 2) -> bool:
     (``<GRADED: adam>`` when grading, ``/tmp/ipykernel_*/...`` in a kernel): it is refused.
     """
     filename = sys._getframe(depth).f_code.co_filename
-    return not filename.startswith("<") and os.path.isfile(filename)
+    return filename in TRUSTED_FILES or (not filename.startswith("<") and os.path.isfile(filename))
 
 
 def _stub(dotted: str, original: object, question: str) -> object:

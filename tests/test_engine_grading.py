@@ -248,3 +248,4 @@ def test_degrades_and_says_so_without_privileges(toy, toy_notebook, monkeypatch)
     for needle in ("network not isolated", "files not confined", "processes not caged", "grader's own user"):
         assert needle in notes
     assert "Note: network not isolated" in r.to_gradescope()["output"]
+
