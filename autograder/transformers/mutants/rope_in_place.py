@@ -1,0 +1,24 @@
+# MUTANT: rope
+# WHY: writes the rotated pairs back into x in place, modifying the caller's tensor
+# %%
+# GRADED: rope
+import torch
+
+
+def apply_rope(x, positions, base=10000.0):
+    L, E = x.size(-2), x.size(-1)
+    if E % 2 != 0:
+        raise ValueError(f"apply_rope needs an even last dimension, got {E}")
+    if positions.shape != (L,):
+        raise ValueError(f"positions must have shape ({L},), got {tuple(positions.shape)}")
+    # float32 at least: half-precision angles are wrong by far more than the rotation's effect
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    theta = base ** (-torch.arange(0, E, 2, device=x.device, dtype=dtype) / E)  # (E/2,)
+    angles = positions.to(device=x.device, dtype=dtype).unsqueeze(-1) * theta  # (L, E/2)
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    xf = x.to(dtype)
+    x0, x1 = xf[..., 0::2], xf[..., 1::2]  # (..., L, E/2) each
+    x0, x1 = x0.clone(), x1.clone()
+    x[..., 0::2] = (x0 * cos - x1 * sin).to(x.dtype)
+    x[..., 1::2] = (x0 * sin + x1 * cos).to(x.dtype)
+    return x

@@ -1,0 +1,12 @@
+# MUTANT: softmax
+# WHY: subtracts one global max instead of each slice's: slices far below it underflow to 0 / 0
+# %%
+# GRADED: softmax
+import torch
+
+
+def softmax(x, dim=-1):
+    # The shift changes nothing mathematically (its gradient is exactly zero), so it is detached.
+    shift = x.max().detach()
+    e = torch.exp(x - shift)  # largest entry is exp(0) = 1: no overflow
+    return e / e.sum(dim=dim, keepdim=True)

@@ -1,0 +1,12 @@
+# MUTANT: softmax
+# WHY: the max is taken without keepdim, so it broadcasts along the wrong axis
+# %%
+# GRADED: softmax
+import torch
+
+
+def softmax(x, dim=-1):
+    # The shift changes nothing mathematically (its gradient is exactly zero), so it is detached.
+    shift = x.amax(dim=dim).detach()
+    e = torch.exp(x - shift)  # largest entry is exp(0) = 1: no overflow
+    return e / e.sum(dim=dim, keepdim=True)

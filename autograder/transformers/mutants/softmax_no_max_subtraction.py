@@ -1,0 +1,11 @@
+# MUTANT: softmax
+# WHY: exp(x) / sum(exp(x)) without subtracting the max: inf / inf = nan for large inputs
+# %%
+# GRADED: softmax
+import torch
+
+
+def softmax(x, dim=-1):
+    # The shift changes nothing mathematically (its gradient is exactly zero), so it is detached.
+    e = torch.exp(x)  # largest entry is exp(0) = 1: no overflow
+    return e / e.sum(dim=dim, keepdim=True)

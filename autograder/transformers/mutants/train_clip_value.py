@@ -1,0 +1,16 @@
+# MUTANT: train
+# WHY: clips each gradient entry (clip_grad_value_) instead of the total norm
+# %%
+# GRADED: train
+import torch
+
+
+def train_step(model, optimizer, tokens, grad_clip=1.0):
+    optimizer.zero_grad(set_to_none=True)
+    logits, _ = model(tokens)  # (B, L, V)
+    loss = lm_loss(logits, tokens)  # noqa: F821 (defined in the loss cell)
+    loss.backward()
+    if grad_clip is not None:
+        torch.nn.utils.clip_grad_value_(model.parameters(), grad_clip)
+    optimizer.step()
+    return loss.item()
