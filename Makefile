@@ -25,6 +25,7 @@ demo: setup
 	$(PYTHON) scripts/demo.py $(HW)
 
 test: setup
+	$(BIN)/ruff check autograder shared tests scripts
 	$(PYTHON) -m pytest -q
 
 release: setup
