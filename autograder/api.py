@@ -56,16 +56,19 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
     return result
 
 
-def mutant_submission(a: Assignment, mutant: Path, text: str | None = None) -> tuple[str, Submission]:
-    """The reference with a mutant's (or an attack's) cells substituted.
+HEADERS = ("# MUTANT:", "# ATTACK:", "# VARIANT:")
 
-    The file starts with ``# MUTANT: <question>`` (or ``# ATTACK: <question>``); returns that
-    question and the submission.
+
+def mutant_submission(a: Assignment, mutant: Path, text: str | None = None) -> tuple[str, Submission]:
+    """The reference with a mutant's (or an attack's, or a variant's) cells substituted.
+
+    The file starts with ``# MUTANT: <question>`` (or ``# ATTACK:`` or ``# VARIANT:``); returns
+    that question and the submission.
     """
     text = mutant.read_text() if text is None else text
-    heads = [line.split(":", 1) for line in text.splitlines() if line.startswith(("# MUTANT:", "# ATTACK:"))]
+    heads = [line.split(":", 1) for line in text.splitlines() if line.startswith(HEADERS)]
     if not heads:
-        raise ValueError(f"{mutant} has no `# MUTANT: <question>` header")
+        raise ValueError(f"{mutant} has no `# MUTANT: <question>` (or VARIANT, ATTACK) header")
     target = heads[0][1].strip()
     sub = read_submission(a.solution_path)
     replaced = submission_from_cells(parse_percent(text)).graded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import sys
@@ -102,21 +103,36 @@ def cmd_snapshots(args) -> int:
 
 
 def cmd_mutants(args) -> int:
+    """Grade mutants (each must lose points on its question only) and variants (full marks)."""
     from .api import grade_mutant
     from .manifest import load_assignment
 
     a = load_assignment(args.topic)
+    kinds = [(kind, sorted(folder.glob("*.py"))) for kind, folder in (("mutant", a.mutants_dir),
+                                                                       ("variant", a.variants_dir))]
+    if args.only:
+        kinds = [(k, [p for p in ps if any(fnmatch.fnmatch(p.stem, pat) for pat in args.only)]) for k, ps in kinds]
+        if not any(ps for _, ps in kinds):
+            print(f"no mutant or variant of {a.id} matches {' '.join(args.only)}", file=sys.stderr)
+            return 2
     failures = 0
-    print(f"{'mutant':<40}{'target':<16}{'on target':>12}   elsewhere")
-    for path in sorted(a.mutants_dir.glob("*.py")):
-        target, r = grade_mutant(a, path, _device(args.device))
-        s, m = r.questions[target]
-        allowed = {target} | a.dependents(target)
-        others = [q for q, (qs, qm) in r.questions.items() if q not in allowed and qs < qm]
-        ok = s < m and not others
-        failures += not ok
-        print(f"{path.stem:<40}{target:<16}{s:>6.2f} / {m:<3g}  {'lost ' + ', '.join(others) if others else '-'}"
-              f"{'' if ok else '   <-- NOT CAUGHT' if s >= m else '   <-- LEAKS'}")
+    for kind, paths in kinds:
+        if not paths:
+            continue
+        print(f"{kind:<40}{'target':<16}{'on target':>12}   elsewhere")
+        for path in paths:
+            target, r = grade_mutant(a, path, _device(args.device))
+            s, m = r.questions[target]
+            allowed = {target} | a.dependents(target) if kind == "mutant" else set()
+            others = [q for q, (qs, qm) in r.questions.items() if q not in allowed and qs < qm]
+            if kind == "mutant":
+                verdict = "" if s < m and not others else "   <-- NOT CAUGHT" if s >= m else "   <-- LEAKS"
+            else:
+                verdict = "" if s >= m and not others else "   <-- A CORRECT VARIANT LOSES POINTS"
+            failures += bool(verdict)
+            print(f"{path.stem:<40}{target:<16}{s:>6.2f} / {m:<3g}  {'lost ' + ', '.join(others) if others else '-'}"
+                  f"{verdict}")
+        print()
     return 1 if failures else 0
 
 
@@ -181,8 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("topics", nargs="*")
     s.set_defaults(func=cmd_snapshots)
 
-    m = sp.add_parser("mutants", help="grade every mutant of a topic and show what the tests caught")
+    m = sp.add_parser("mutants", help="grade the mutants (caught?) and correct variants (full marks?) of a topic")
     m.add_argument("topic")
+    m.add_argument("only", nargs="*", help="mutant names or shell patterns (gpt_*); all when omitted")
     m.add_argument("--device", default="cpu")
     m.set_defaults(func=cmd_mutants)
 

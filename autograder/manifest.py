@@ -57,6 +57,11 @@ class Assignment:
         return self.repo / "autograder" / self.id / "mutants"
 
     @property
+    def variants_dir(self) -> Path:
+        """Correct implementations written differently from the reference: each must score full marks."""
+        return self.repo / "autograder" / self.id / "variants"
+
+    @property
     def snapshots_path(self) -> Path:
         return self.root / "snapshots.json"
 

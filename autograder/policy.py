@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib
-import os
 import sys
 import types
 
@@ -93,14 +92,22 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
 TRUSTED_FILES: set[str] = set()  # test files, registered when collected (hidden ones are unseen in the child)
 
 
+def _trusted_file(filename: str) -> bool:
+    from .guard import trusted_file  # guard needs this module; bound on first use
+
+    global _trusted_file
+    _trusted_file = trusted_file
+    return trusted_file(filename)
+
+
 def _trusted_caller(depth: int = 2) -> bool:
-    """Whether the code that reached the stub lives in a real file (tests, torch, the engine).
+    """Whether the code that reached the stub is the grader's, a library's or a test's (``guard``).
 
     Student code runs from notebook cells, whose code objects have no file on disk
-    (``<GRADED: adam>`` when grading, ``/tmp/ipykernel_*/...`` in a kernel): it is refused.
+    (``<GRADED: adam>`` when grading, ``/tmp/ipykernel_*/...`` in a kernel), or from modules it
+    wrote into its scratch folder: it is refused.
     """
-    filename = sys._getframe(depth).f_code.co_filename
-    return filename in TRUSTED_FILES or (not filename.startswith("<") and os.path.isfile(filename))
+    return _trusted_file(sys._getframe(depth).f_code.co_filename)
 
 
 def _stub(dotted: str, original: object, question: str) -> object:

@@ -140,7 +140,7 @@ def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dic
         elif status != "passed":
             kind = FAILURE_KIND.get(status, "error")
             msg = str(o.get("message") or kind)
-            if c.question in cell_errors and c.question not in msg:
+            if c.question in cell_errors and cell_errors[c.question] not in msg:
                 msg = f"{c.question}: the `# GRADED: {c.question}` cell did not run: {cell_errors[c.question]}\n{msg}"
             passed = False
         else:

@@ -109,6 +109,7 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
         if why:
             notes.append(f"network not isolated (no new network namespace: {why})")
     why = confine_filesystem(limits.hide, scratch)
+    os.chdir(scratch)  # into the writable bind mount (the old cwd is on the now read-only mount below it)
     if why:
         notes.append(f"files not confined: the submission can read the solutions and write outside its "
                      f"scratch directory (no mount namespace: {why})")

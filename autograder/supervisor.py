@@ -106,6 +106,9 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         if cage.path is None:
             notes.append(f"processes not caged: a fork bomb is limited only by RLIMIT_NPROC, which root "
                          f"ignores, and escaped background processes may survive ({cage.why})")
+        from .guard import install
+
+        install()  # from here on, untrusted code cannot reach frames, gc lists, ctypes or /proc/*/mem
         emit({"ev": "hello", "notes": notes})
         forbidden = {q.id: q.forbidden for q in assignment.questions}
         pristine = snapshot()  # taken in the warm parent, which never runs student code

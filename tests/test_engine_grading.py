@@ -100,6 +100,31 @@ def test_forbidden_api_static_and_runtime(toy, toy_notebook):
     assert scores(r) == {"add": 2.0, "scale": 0.0}
 
 
+def test_forbidden_api_through_a_file_or_a_forged_file_name(toy, toy_notebook):
+    """Code the submission writes to its scratch folder, or compiles under a library's file name,
+    is still the submission's: it may not call what the question forbids."""
+    head = ("# GRADED: scale\nclass Scale(torch.nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
+            "        self.weight = torch.nn.Parameter(torch.ones(n))\n    def forward(self, x):\n"
+            "        return helper(x, self.weight)\n")
+    via_file = ("import importlib, os, sys\nopen('helper_mod.py', 'w').write('import torch\\n"
+                "def helper(x, w):\\n    return torch.mul(x, w)\\n')\nsys.path.insert(0, os.getcwd())\n"
+                "helper = importlib.import_module('helper_mod').helper\n")
+    forged = ("import json\nns = {}\nexec(compile('import torch\\ndef helper(x, w):\\n    return torch.mul(x, w)\\n', "
+              "json.__file__, 'exec'), ns)\nhelper = ns['helper']\n")
+    for cell in (head + via_file, head + forged):
+        r = grade(toy, toy_notebook(scale=cell))
+        assert scores(r) == {"add": 2.0, "scale": 0.0}, r.table()
+        message = next(t.message for t in r.tests if t.case.question == "scale")
+        assert "torch.mul" in message or "compile" in message, message
+
+
+def test_submission_may_write_and_read_files_in_its_working_directory(toy, toy_notebook):
+    cell = ("# GRADED: add\ndef add(a, b):\n    import torch\n    torch.save(a + b, 'sum.pt')\n"
+            "    with open('note.txt', 'w') as f:\n        f.write('ok')\n    assert open('note.txt').read() == 'ok'\n"
+            "    return torch.load('sum.pt')\n")
+    assert scores(grade(toy, toy_notebook(add=cell))) == {"add": 2.0, "scale": 3.0}
+
+
 def test_lying_object_does_not_pass(toy, toy_notebook):
     liar = ("# GRADED: add\nclass Liar:\n    def __eq__(self, o): return True\n    def __sub__(self, o): return 0\n"
             "    def __abs__(self): return 0\n    def __le__(self, o): return True\n"

@@ -12,8 +12,10 @@ import torch
 from autograder.collect import collect
 from autograder.notebook import Cell, build_module, parse_ipynb, parse_percent, submission_from_cells
 from autograder.observations import decode, encode, judge
-from autograder.policy import ForbiddenAPIError, forbid, static_violations
+from autograder.policy import TRUSTED_FILES, ForbiddenAPIError, forbid, static_violations
 from autograder.release import ReleaseError, strip_solutions, student_notebook
+
+TRUSTED_FILES.add(__file__)  # this file calls forbidden APIs as a test would; collect() registers those
 
 MASTER = '''# ---
 # jupyter: {}
@@ -208,7 +210,7 @@ def test_forbid_lets_trusted_files_through():
     ns = {"torch": torch}
     exec(student, ns)
     with forbid(("torch.mul", "torch.optim.SGD"), "q"):
-        assert torch.mul(torch.ones(1), 3).item() == 3.0  # this test file is a real file
+        assert torch.mul(torch.ones(1), 3).item() == 3.0  # this test file is registered
         p = torch.nn.Parameter(torch.zeros(1))
         torch.optim.SGD([p], lr=0.1)
         with pytest.raises(ForbiddenAPIError):

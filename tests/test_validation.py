@@ -3,6 +3,7 @@
 - the reference solution scores full marks;
 - the blank template (the released notebook) scores zero, and the grader survives it;
 - every mutant loses points on its own question and on no other;
+- every variant (a correct implementation written differently) scores full marks;
 - the released notebook and the public snapshots are in sync with their sources;
 - every autograded question has public tests, hidden tests and at least three mutants.
 """
@@ -21,10 +22,11 @@ from autograder.release import in_sync
 
 TOPICS = list_topics()
 MUTANTS = [(t, p.name) for t in TOPICS for p in sorted(load_assignment(t).mutants_dir.glob("*.py"))]
+VARIANTS = [(t, p.name) for t in TOPICS for p in sorted(load_assignment(t).variants_dir.glob("*.py"))]
 
 
 def test_there_is_something_to_validate():
-    assert TOPICS and MUTANTS
+    assert TOPICS and MUTANTS and VARIANTS
 
 
 @pytest.mark.parametrize("topic", TOPICS)
@@ -83,20 +85,32 @@ def test_snapshots_in_sync(topic):
     assert not stale, f"snapshots differ from the reference: run `make snapshots`: {stale}"
 
 
+@pytest.mark.parametrize("topic,variant", VARIANTS)
+def test_variant_scores_full_marks(topic, variant):
+    """A correct implementation that differs from the reference (other ops, other order, other
+    dtype path) passes every test: the tests check the contract, not the reference's code."""
+    a = load_assignment(topic)
+    target, r = grade_mutant(a, a.variants_dir / variant)
+    lost = {q: f"{s:g}/{m:g}" for q, (s, m) in r.questions.items() if s < m}
+    assert not lost, f"the correct variant {variant} of {target} loses points on {lost}:\n{r.table()}"
+
+
 @pytest.mark.parametrize("topic", TOPICS)
 def test_every_question_is_tested_and_proved(topic):
     a = load_assignment(topic)
     cases = collect(a)
-    mutant_targets = [grade_target for grade_target in _mutant_targets(a)]
+    mutant_targets = list(_targets(a.mutants_dir, "# MUTANT:"))
+    variant_targets = set(_targets(a.variants_dir, "# VARIANT:"))
     for q in a.graded:
         assert any(c.public for c in cases if c.question == q.id), f"{q.id} has no public test"
         assert any(not c.public for c in cases if c.question == q.id), f"{q.id} has no hidden test"
         assert mutant_targets.count(q.id) >= 3, f"{q.id} has {mutant_targets.count(q.id)} mutants, needs 3"
+        assert q.id in variant_targets, f"{q.id} has no correct variant in {a.variants_dir.name}/"
 
 
-def _mutant_targets(a):
-    for path in sorted(a.mutants_dir.glob("*.py")):
+def _targets(folder, header):
+    for path in sorted(folder.glob("*.py")):
         for line in path.read_text().splitlines():
-            if line.startswith("# MUTANT:"):
+            if line.startswith(header):
                 yield line.split(":", 1)[1].strip()
                 break

@@ -717,10 +717,12 @@ for name, h in histories.items():
 # **Convention (the tests check exactly this).**
 # * Step 0 gives $0.0$ when $W > 0$ (the very first update uses learning rate 0), step $W$ gives
 #   exactly $\eta_{\max}$, the warmup is linear in between.
-# * Step $T$ and every step after it give exactly $\eta_{\min}$ (the progress $q$ is clamped to 1).
+# * When $T > W$, step $T$ and every step after it give exactly $\eta_{\min}$ (the progress $q$ is
+#   clamped to 1).
 # * The midpoint of the decay, $s = W + (T - W)/2$, gives $(\eta_{\max} + \eta_{\min}) / 2$.
-# * `warmup_steps = 0` means no warmup: step 0 gives $\eta_{\max}$. If $T \le W$ the decay
-#   phase is a step down to $\eta_{\min}$ (the $\max(1, \cdot)$ avoids a division by zero).
+# * `warmup_steps = 0` means no warmup: step 0 gives $\eta_{\max}$. If $T \le W$ the formula still
+#   rules: the warmup runs to $\eta_{\max}$ at step $W$, and from step $W + 1$ on the learning rate
+#   is $\eta_{\min}$ (the $\max(1, \cdot)$ avoids a division by zero). Do not test `step >= total_steps` first.
 # * The result is a Python `float`.
 #
 # `shared.train.train` accepts `lr_schedule`, a function from the step to a *multiplier* of each

@@ -1,0 +1,127 @@
+"""The audit hook that keeps graded code out of the grader's memory (autograder.guard).
+
+The hook cannot be removed once added, so each check runs in a fresh interpreter: code compiled
+as a graded cell tries every way in, and ordinary code a student may write must still work.
+"""
+
+from __future__ import annotations
+
+import json
+import json as json_module
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from autograder.guard import trusted_file
+
+PROBE = textwrap.dedent('''
+    import json, sys
+    from autograder.guard import install
+    install()
+    CELL = {cell!r}
+    g = {{}}
+    exec(compile(CELL, "<GRADED: probe>", "exec"), g)
+    print(json.dumps(g["RESULT"]))
+''')
+
+ATTEMPTS = '''
+import gc, inspect, sys, traceback
+RESULT = {}
+def attempt(name, f):
+    try:
+        f()
+        RESULT[name] = "allowed"
+    except Exception as e:
+        RESULT[name] = type(e).__name__
+def own_traceback_frame():
+    try:
+        raise ValueError
+    except ValueError as e:
+        return e.__traceback__.tb_frame
+def walk_traceback():
+    try:
+        raise ValueError
+    except ValueError as e:
+        return list(traceback.walk_tb(e.__traceback__))
+def generator_frame():
+    def gen():
+        yield 1
+    return gen().gi_frame
+attempt("sys._getframe", lambda: sys._getframe())
+attempt("sys._current_frames", lambda: sys._current_frames())
+attempt("inspect.currentframe", lambda: inspect.currentframe())
+attempt("inspect.stack", lambda: inspect.stack())
+attempt("traceback.walk_stack", lambda: list(traceback.walk_stack(None)))
+attempt("traceback.walk_tb", walk_traceback)
+attempt("tb_frame", own_traceback_frame)
+attempt("gi_frame", generator_frame)
+attempt("gc.get_objects", lambda: gc.get_objects())
+attempt("gc.get_referrers", lambda: gc.get_referrers(RESULT))
+attempt("sys.settrace", lambda: sys.settrace(None))
+attempt("sys.setprofile", lambda: sys.setprofile(None))
+seen = []
+sys.addaudithook(lambda event, args: seen.append(event))  # refused hooks are dropped silently (PEP 578)
+open(__import__("os").devnull).close()
+RESULT["sys.addaudithook"] = "allowed" if seen else "ForbiddenAPIError"
+attempt("/proc/self/mem", lambda: open("/proc/self/mem", "rb"))
+attempt("ctypes.string_at", lambda: __import__("ctypes").string_at(id(RESULT), 8))
+attempt("compile as json.py", lambda: compile("x = 1", sys.modules["json"].__file__, "exec"))
+attempt("code.replace as json.py", lambda: (lambda: 0).__code__.replace(co_filename=sys.modules["json"].__file__))
+attempt("marshal.loads", lambda: __import__("marshal").loads(__import__("marshal").dumps(1)))
+'''
+
+ORDINARY = '''
+import collections, dataclasses, enum, logging, traceback, typing
+import torch
+from tqdm.auto import tqdm
+RESULT = {}
+@dataclasses.dataclass
+class Point:
+    x: int = 1
+class Color(enum.Enum):
+    RED = 1
+Pair = collections.namedtuple("Pair", "a b")
+T = typing.TypeVar("T")
+RESULT["classes"] = [Point(2).x, Color.RED.value, Pair(1, 2).b]
+try:
+    1 / 0
+except ZeroDivisionError:
+    RESULT["format_exc"] = "ZeroDivisionError" in traceback.format_exc()
+logging.getLogger("probe").warning("a warning with its caller's line")
+RESULT["tqdm"] = sum(tqdm(range(4), disable=True))
+layer = torch.nn.Linear(3, 2)
+layer(torch.ones(4, 3)).sum().backward()
+RESULT["torch"] = layer.weight.grad.shape[0]
+RESULT["own code"] = (lambda: 0).__code__.co_name
+RESULT["compile own source"] = eval(compile("1 + 1", "<string>", "eval"))
+'''
+
+
+def _probe(cell: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", PROBE.format(cell=cell)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_graded_code_cannot_reach_frames_objects_or_memory():
+    result = _probe(ATTEMPTS)
+    allowed = [name for name, verdict in result.items() if verdict != "ForbiddenAPIError"]
+    assert not allowed, f"graded code got through: {allowed}"
+
+
+def test_ordinary_student_code_still_works():
+    assert _probe(ORDINARY) == {"classes": [2, 1, 2], "format_exc": True, "tqdm": 6, "torch": 2,
+                                "own code": "<lambda>", "compile own source": 2}
+
+
+def test_trusted_files():
+    assert trusted_file(json_module.__file__)  # the standard library
+    assert trusted_file(pytest.__file__)  # site-packages
+    assert trusted_file(trusted_file.__code__.co_filename)  # the engine
+    assert trusted_file("<frozen importlib._bootstrap>")
+    for untrusted in ("<GRADED: adam>", "/tmp/ipykernel_1/123.py", "/tmp/grade-x/run0/helper.py", "relative.py",
+                      "<string>"):
+        assert not trusted_file(untrusted), untrusted
