@@ -4,6 +4,9 @@
 - ``confine_filesystem``: in a private mount namespace, hide the instructor's secrets under empty
   tmpfs mounts and make every other mount read-only but the scratch directory, so a submission
   can neither read the solutions nor delete or forge files elsewhere, even when it runs as root;
+- ``enter_pid_namespace``: continue as the init of a new PID namespace with its own /proc, so
+  no other process (the grader, other students' children) can be seen, signalled or entered
+  through ``/proc/<pid>/root``, ``/mem`` or ``/environ``;
 - ``ProcessCage``: a cgroup (v2, or v1's pids controller) that caps how many processes a
   submission may start and lets the grader kill every one of them afterwards, including those
   that left the process group with ``setsid``.
@@ -20,6 +23,8 @@ from pathlib import Path
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+PR_SET_PDEATHSIG = 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 0x40000
 KEEP_WRITABLE = ("/proc", "/sys", "/dev")
@@ -79,6 +84,38 @@ def confine_filesystem(hide: tuple[str, ...], scratch: Path) -> str | None:
             continue
         _mount(None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)  # best effort per mount
     return None
+
+
+def enter_pid_namespace() -> str | None:
+    """Continue in a new PID namespace, as its init, with a /proc that shows only that namespace.
+
+    Call it inside a private mount namespace (the new /proc must not reach the host).
+    ``unshare(CLONE_NEWPID)`` moves only the caller's future children, so this forks: the
+    caller stays behind as a waiter that leaves with the new process's status (the same signal
+    or exit code, for the grader's report); the new process returns None. Killing the waiter
+    kills the new process (parent-death signal); when the new process, the namespace's init,
+    ends, the kernel kills everything still in the namespace.
+    """
+    why = unshare(CLONE_NEWPID)
+    if why:
+        return why
+    pid = os.fork()
+    if pid == 0:  # getppid() is 0 from here: the waiter is outside the namespace
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        why = _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        return None if why is None else f"a private /proc could not be mounted ({why})"
+    os.closerange(0, 65536)  # the result channel, output.log: the new process owns them now
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
 
 
 class ProcessCage:

@@ -6,9 +6,9 @@ a hidden answer; what it could do is find the runner's channel secret (to forge 
 values are guessable, such as a boolean) or a trusted helper a test holds (to call a forbidden
 API through it). The ways there are introspection: frames (``sys._getframe``,
 ``traceback.tb_frame``, ``generator.gi_frame``), the garbage collector's object lists, tracing
-hooks, ``ctypes`` and ``/proc/self/mem``. Python's audit hooks (PEP 578) see each of these and
-cannot be removed once added, so the child installs one before any student code runs, and it
-refuses them when they come from untrusted code.
+hooks, ``ctypes`` and ``/proc/self/mem`` (or another process's ``/proc/<pid>/``). Python's audit
+hooks (PEP 578) see each of these and cannot be removed once added, so the child installs one
+before any student code runs, and it refuses them when they come from untrusted code.
 
 Trusted code lives in a file under the interpreter's library folders or this repository's
 engine packages, or in a registered test file. A graded cell (``<GRADED: q>``), a kernel cell
@@ -111,6 +111,7 @@ def install() -> None:
     is_trusted = judge_files(ROOTS, frozenset(TRUSTED_FILES))
     passing = tuple((file, None if names is None else frozenset(names)) for file, names in PASS_THROUGH.items())
     introspection, frame_attrs, error = INTROSPECTION, FRAME_ATTRS, ForbiddenAPIError
+    own_pid = str(os.getpid())
     busy = []
 
     def hands_over(code) -> bool:
@@ -159,8 +160,10 @@ def install() -> None:
             path = args[0]
             if isinstance_(path, (str, bytes)):
                 name = fsdecode(path)
-                if name.startswith("/proc/") and name.rstrip("/").endswith(("/mem", "/pagemap")):
-                    check = culprit
+                if name.startswith("/proc/"):
+                    where = name.split("/")[2]
+                    if (where.isdigit() and where != own_pid) or name.rstrip("/").endswith(("/mem", "/pagemap")):
+                        check = culprit  # another process's memory, environment or view of the files
         elif event == "code.__new__":  # code that claims to live in a trusted file (types.coroutine may)
             if len_(args) > 1 and isinstance_(args[1], str) and is_trusted(args[1]):
                 check = culprit

@@ -16,7 +16,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from .confine import CLONE_NEWNET, confine_filesystem, unshare
+from .confine import CLONE_NEWNET, confine_filesystem, enter_pid_namespace, unshare
 
 NOBODY = 65534
 
@@ -113,6 +113,11 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
     if why:
         notes.append(f"files not confined: the submission can read the solutions and write outside its "
                      f"scratch directory (no mount namespace: {why})")
+    else:
+        why = enter_pid_namespace()  # needs the private mount namespace for its own /proc
+        if why:
+            notes.append(f"processes not isolated: the submission can see other processes, and read through "
+                         f"/proc/<pid>/ what they can (no PID namespace: {why})")
     memory = limits.memory_mb * 2**20
     if device_type == "cuda":  # CUDA maps huge virtual ranges: limit the data segment instead
         _limit(resource.RLIMIT_DATA, _data_bytes() + memory)

@@ -140,6 +140,30 @@ def _kill(pid: int) -> None:
             pass
 
 
+def _stop(pid: int) -> int:
+    """Kill a child and all it started; return its wait status.
+
+    The child may be a waiter whose own child is the init of a PID namespace (``confine``).
+    That one is killed first, so the waiter reaps it and leaves no zombie behind; then the
+    whole process group goes.
+    """
+    try:
+        inner = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        inner = []
+    for p in inner:
+        with contextlib.suppress(OSError):
+            os.kill(p, signal.SIGKILL)
+    deadline = time.monotonic() + 1.0  # a waiter, or a child that said "done", ends by itself at once
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.005)
+    _kill(pid)
+    return os.waitpid(pid, 0)[1]
+
+
 def _describe_exit(status: int) -> str:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -183,8 +207,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
             os.close(write_fd)
             blame = _watch(pid, read_fd, nonce, remaining, report, used, left)
             os.close(read_fd)
-            _kill(pid)
-            _, status = os.waitpid(pid, 0)
+            status = _stop(pid)
             cage.kill_all()  # also what left the process group (setsid, double fork)
             report.output_tail = _tail(scratch / "output.log")
             if blame is None:

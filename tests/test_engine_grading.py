@@ -274,3 +274,23 @@ def test_degrades_and_says_so_without_privileges(toy, toy_notebook, monkeypatch)
         assert needle in notes
     assert "Note: network not isolated" in r.to_gradescope()["output"]
 
+
+def test_says_so_without_a_pid_namespace(toy, toy_notebook, monkeypatch):
+    import autograder.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "enter_pid_namespace", lambda: "Operation not permitted")
+    r = grade(toy, toy_notebook())
+    assert r.score == 5.0
+    if not any("files not confined" in n for n in r.notes):  # the PID namespace needs the mount namespace
+        assert any("processes not isolated" in n for n in r.notes), r.notes
+
+
+def test_submission_sees_only_its_own_processes(toy, toy_notebook):
+    """In its own PID namespace (where the grader may make one) a submission is process 1 and alone."""
+    cell = ("# GRADED: add\nimport os\nSEEN = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+            "def add(a, b):\n    assert SEEN == [os.getpid()], SEEN\n    return a + b\n")
+    r = grade(toy, toy_notebook(add=cell))
+    if any("not isolated" in n or "not confined" in n for n in r.notes):
+        pytest.skip("no PID namespace here: " + "; ".join(r.notes))
+    assert scores(r) == {"add": 2.0, "scale": 3.0}, r.table()
+

@@ -66,6 +66,7 @@ sys.addaudithook(lambda event, args: seen.append(event))  # refused hooks are dr
 open(__import__("os").devnull).close()
 RESULT["sys.addaudithook"] = "allowed" if seen else "ForbiddenAPIError"
 attempt("/proc/self/mem", lambda: open("/proc/self/mem", "rb"))
+attempt("/proc/<parent>/environ", lambda: open(f"/proc/{__import__('os').getppid()}/environ", "rb"))
 attempt("ctypes.string_at", lambda: __import__("ctypes").string_at(id(RESULT), 8))
 attempt("compile as json.py", lambda: compile("x = 1", sys.modules["json"].__file__, "exec"))
 attempt("code.replace as json.py", lambda: (lambda: 0).__code__.replace(co_filename=sys.modules["json"].__file__))
@@ -96,6 +97,7 @@ layer(torch.ones(4, 3)).sum().backward()
 RESULT["torch"] = layer.weight.grad.shape[0]
 RESULT["own code"] = (lambda: 0).__code__.co_name
 RESULT["compile own source"] = eval(compile("1 + 1", "<string>", "eval"))
+RESULT["own /proc"] = open("/proc/self/status").read().startswith("Name:")
 '''
 
 
@@ -114,7 +116,7 @@ def test_graded_code_cannot_reach_frames_objects_or_memory():
 
 def test_ordinary_student_code_still_works():
     assert _probe(ORDINARY) == {"classes": [2, 1, 2], "format_exc": True, "tqdm": 6, "torch": 2,
-                                "own code": "<lambda>", "compile own source": 2}
+                                "own code": "<lambda>", "compile own source": 2, "own /proc": True}
 
 
 def test_trusted_files():
