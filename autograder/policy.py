@@ -53,8 +53,27 @@ def _matches(dotted: str, forbidden: tuple[str, ...]) -> str | None:
     return None
 
 
+# Forbidden in every graded cell: ways to change what torch itself computes for the tests (kernels
+# registered over aten ops, dispatch and function modes, tensor subclasses that intercept every op)
+# and torch's raw layers, where unguarded aliases of forbidden functions live. No assignment needs them.
+EVERYWHERE = ("torch.library", "torch.ops", "torch._C", "torch._ops", "torch.overrides", "torch.utils._python_dispatch")
+HOOK_NAMES = ("__torch_function__", "__torch_dispatch__")
+
+
+def _hook_names(tree: ast.AST) -> str | None:
+    """A tensor-subclass hook defined or named anywhere in the cell (a def, an attribute, a string)."""
+    for node in ast.walk(tree):
+        name = (node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else
+                node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else
+                node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None)
+        if name in HOOK_NAMES:
+            return name
+    return None
+
+
 def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """question -> message, for graded cells that name an API their question forbids."""
+    """question -> message, for graded cells that name an API their question forbids (or that no
+    graded cell may use: EVERYWHERE, HOOK_NAMES)."""
     import_trees = []
     for cell in sub.imports:
         with contextlib.suppress(SyntaxError):
@@ -62,11 +81,14 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
     found: dict[str, str] = {}
     for q, cell in sub.graded.items():
         banned = forbidden.get(q, ())
-        if not banned:
-            continue
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:
+            continue
+        hook = _hook_names(tree)
+        if hook:
+            found[q] = (f"{q}: the cell defines or names {hook}, which changes how torch computes for the tests; "
+                        "graded code may not use it")
             continue
         aliases = _aliases([*import_trees, tree])
         for node in ast.walk(tree):
@@ -83,6 +105,11 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
                 if f:
                     found[q] = (f"{q}: the cell uses {f} (line {getattr(node, 'lineno', '?')}), which this "
                                 f"question asks you to implement yourself")
+                    break
+                f = _matches(d, EVERYWHERE)
+                if f:
+                    found[q] = (f"{q}: the cell uses {f} (line {getattr(node, 'lineno', '?')}); no graded cell may "
+                                "(it reaches below torch's public API)")
                     break
             if q in found:
                 break

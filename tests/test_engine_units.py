@@ -204,6 +204,24 @@ def test_static_violations_follow_aliases():
     assert set(found) == {"a", "b"}
 
 
+def test_no_graded_cell_may_reach_below_torchs_public_api():
+    """Overriding aten kernels, dispatch or function modes, tensor-subclass hooks and torch's raw
+    layers are refused in every question, whatever its own forbidden list says."""
+    attempts = {
+        "kernel": "import torch\nlib = torch.library.Library('aten', 'IMPL')\n",
+        "alias": "import torch\ndef f(x):\n    return torch.ops.aten.softmax(x, -1)\n",
+        "raw": "from torch._C import _VariableFunctions as VF\n",
+        "mode": "from torch.utils._python_dispatch import TorchDispatchMode\n",
+        "subclass": "import torch\nclass Liar(torch.Tensor):\n    @classmethod\n"
+                    "    def __torch_function__(cls, func, types, args=(), kwargs=None):\n        return True\n",
+        "setattr": "import torch\nclass T(torch.Tensor):\n    pass\nsetattr(T, '__torch_dispatch__', None)\n",
+        "honest": "import torch\ndef f(x):\n    return torch.softmax(x, -1) @ x.mT\n",
+    }
+    cells = [Cell("code", f"# GRADED: {q}\n{src}", i) for i, (q, src) in enumerate(attempts.items())]
+    found = static_violations(submission_from_cells(cells), {})
+    assert set(found) == set(attempts) - {"honest"}, found
+
+
 def test_forbid_lets_trusted_files_through():
     """Tests, torch and the engine may call what the question forbids; notebook cells may not."""
     student = compile("def f(x):\n    return torch.mul(x, 2)\n", "<GRADED: q>", "exec")

@@ -222,5 +222,6 @@ def test_learns_copy_task(sub, observe, device):
         f"to {losses[-1]:.3f}. Check train_step (zero_grad, backward, clipping, step), and since this trains your "
         "own model with your own loss, the other questions' tests too." + peeks
     )
-    observe(f"copy accuracy >= {THRESHOLD:.0%}", learned)
+    # decisive in the parent: within 1 - THRESHOLD of the reference's accuracy (about 100%)
+    observe("held-out copy accuracy", accuracy, rtol=0.0, atol=1.0 - THRESHOLD)
     observe("training loss went down", losses[-1] < losses[0] - 0.5)
