@@ -71,6 +71,24 @@ attempt("ctypes.string_at", lambda: __import__("ctypes").string_at(id(RESULT), 8
 attempt("compile as json.py", lambda: compile("x = 1", sys.modules["json"].__file__, "exec"))
 attempt("code.replace as json.py", lambda: (lambda: 0).__code__.replace(co_filename=sys.modules["json"].__file__))
 attempt("marshal.loads", lambda: __import__("marshal").loads(__import__("marshal").dumps(1)))
+import _imp, importlib.util
+def rename(fix=None):
+    code = compile("x = 1", "<made>", "exec")
+    (fix or _imp._fix_co_filename)(code, sys.modules["json"].__file__)
+    if code.co_filename != "<made>":
+        return
+    raise ValueError("not renamed")
+def vault_send():
+    gens = [c.cell_contents for c in _imp._fix_co_filename.__closure__ or ()
+            if type(c.cell_contents).__name__ == "generator"]
+    code = compile("x = 1", "<made>", "exec")
+    ok, value = gens[0].send((code, sys.modules["json"].__file__))
+    if not ok:
+        raise value
+attempt("_imp._fix_co_filename", rename)
+fresh_imp = lambda: importlib.util.module_from_spec(importlib.util.find_spec("_imp"))
+attempt("a fresh _imp", lambda: rename(fresh_imp()._fix_co_filename))
+attempt("the vault", vault_send)
 '''
 
 ORDINARY = '''
@@ -98,6 +116,8 @@ RESULT["torch"] = layer.weight.grad.shape[0]
 RESULT["own code"] = (lambda: 0).__code__.co_name
 RESULT["compile own source"] = eval(compile("1 + 1", "<string>", "eval"))
 RESULT["own /proc"] = open("/proc/self/status").read().startswith("Name:")
+import wave  # not imported yet: loads from a .pyc through the guarded importlib helpers
+RESULT["lazy import"] = wave.__name__
 '''
 
 
@@ -116,7 +136,8 @@ def test_graded_code_cannot_reach_frames_objects_or_memory():
 
 def test_ordinary_student_code_still_works():
     assert _probe(ORDINARY) == {"classes": [2, 1, 2], "format_exc": True, "tqdm": 6, "torch": 2,
-                                "own code": "<lambda>", "compile own source": 2, "own /proc": True}
+                                "own code": "<lambda>", "compile own source": 2, "own /proc": True,
+                                "lazy import": "wave"}
 
 
 def test_trusted_files():
