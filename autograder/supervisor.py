@@ -1,4 +1,4 @@
-"""The parent side of grading: fork a sandboxed child per submission, read its events, survive it.
+"""The parent side of grading: fork a sandboxed child per question of a submission, read its events, survive it.
 
 The child streams JSON lines (``cell``, ``built``, ``start``, ``end``, ``done``). If it dies or
 overruns a deadline, the parent kills its whole process group, blames the cell or test that
@@ -31,7 +31,7 @@ from .sandbox import Limits
 # Imported once in the warm parent so that no child pays for them (torch.optim imports
 # torch._dynamo on the first optimizer, about a second). Imports only: no torch op runs here.
 WARM_MODULES = ("numpy.random", "torch.nn.functional", "torch.optim", "torch._dynamo", "torch.linalg",
-                "shared", "shared.models", "_pytest.outcomes")
+                "shared", "shared.models", "_pytest.outcomes", "autograder.guard", "autograder.runner")
 GRACE = 2.0  # seconds past a soft deadline before the child is killed
 STARTUP = 60.0  # seconds the child may take to start and build the module (CUDA init included)
 
@@ -186,53 +186,61 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     report = RunReport()
     budgets = {q.id: q.time_limit for q in assignment.questions}
     used: dict[str, float] = {}
-    remaining = list(cases)
     skip_cells: dict[str, str] = {}  # question -> why its cell is no longer run
-    idle_deaths = 0
     scratch_root = Path(tempfile.mkdtemp(prefix="grade-"))
     try:
-        while remaining:
-            scratch = scratch_root / f"run{report.restarts}"
-            from .sandbox import prepare_scratch
+        for question_cases in _by_question(cases):  # one child per question: no state carries over
+            remaining = list(question_cases)
+            idle_deaths = 0
+            while remaining:
+                scratch = scratch_root / f"run{report.restarts}"
+                from .sandbox import prepare_scratch
 
-            prepare_scratch(scratch, limits.drop_user)
-            left = {q: budgets[q] - used.get(q, 0.0) for q in budgets}
-            read_fd, write_fd = os.pipe()
-            nonce = secrets.token_hex(16)  # events without it were not written by the runner
-            cage = ProcessCage(limits.processes)
-            pid = os.fork()
-            if pid == 0:
+                prepare_scratch(scratch, limits.drop_user)
+                left = {q: budgets[q] - used.get(q, 0.0) for q in budgets}
+                read_fd, write_fd = os.pipe()
+                nonce = secrets.token_hex(16)  # events without it were not written by the runner
+                cage = ProcessCage(limits.processes)
+                pid = os.fork()
+                if pid == 0:
+                    os.close(read_fd)
+                    _child(write_fd, nonce, cage, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
+                os.close(write_fd)
+                blame = _watch(pid, read_fd, nonce, remaining, report, used, left)
                 os.close(read_fd)
-                _child(write_fd, nonce, cage, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
-            os.close(write_fd)
-            blame = _watch(pid, read_fd, nonce, remaining, report, used, left)
-            os.close(read_fd)
-            status = _stop(pid)
-            cage.kill_all()  # also what left the process group (setsid, double fork)
-            report.output_tail = _tail(scratch / "output.log")
-            if blame is None:
-                if not remaining:
-                    break
-                blame = ("idle", "", "the grading process stopped before running every test")
-            kind, item, why = blame
-            reason = why or _describe_exit(status)
-            if kind == "cell":
-                skip_cells[item] = report.cell_errors[item] = f"the cell did not finish running: {reason}"
-            elif kind == "test":
-                report.outcomes[item] = {"id": item, "status": "crashed" if why is None else "timeout",
-                                         "message": reason, "obs": [], "seconds": 0.0}
-                remaining = [c for c in remaining if c.id != item]
-            else:  # died between items or before starting: nothing to blame, do not loop forever
-                idle_deaths += 1
-                if idle_deaths >= 2 or kind == "startup":
-                    for c in remaining:
-                        report.outcomes[c.id] = {"id": c.id, "status": "error", "obs": [], "seconds": 0.0,
-                                                 "message": f"not run: {reason}"}
-                    remaining = []
-            report.restarts += 1
+                status = _stop(pid)
+                cage.kill_all()  # also what left the process group (setsid, double fork)
+                report.output_tail = _tail(scratch / "output.log")
+                if blame is None:
+                    if not remaining:
+                        break
+                    blame = ("idle", "", "the grading process stopped before running every test")
+                kind, item, why = blame
+                reason = why or _describe_exit(status)
+                if kind == "cell":
+                    skip_cells[item] = report.cell_errors[item] = f"the cell did not finish running: {reason}"
+                elif kind == "test":
+                    report.outcomes[item] = {"id": item, "status": "crashed" if why is None else "timeout",
+                                             "message": reason, "obs": [], "seconds": 0.0}
+                    remaining = [c for c in remaining if c.id != item]
+                else:  # died between items or before starting: nothing to blame, do not loop forever
+                    idle_deaths += 1
+                    if idle_deaths >= 2 or kind == "startup":
+                        for c in remaining:
+                            report.outcomes[c.id] = {"id": c.id, "status": "error", "obs": [], "seconds": 0.0,
+                                                     "message": f"not run: {reason}"}
+                        remaining = []
+                report.restarts += 1
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
     return report
+
+
+def _by_question(cases: list[Case]) -> list[list[Case]]:
+    groups: dict[str, list[Case]] = {}
+    for c in cases:
+        groups.setdefault(c.question, []).append(c)
+    return list(groups.values())
 
 
 def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunReport, used: dict[str, float],

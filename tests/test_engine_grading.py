@@ -125,6 +125,14 @@ def test_submission_may_write_and_read_files_in_its_working_directory(toy, toy_n
     assert scores(grade(toy, toy_notebook(add=cell))) == {"add": 2.0, "scale": 3.0}
 
 
+def test_global_state_a_question_leaves_behind_costs_only_that_question(toy, toy_notebook):
+    """Each question runs in its own child: torch settings a test run leaves changed (here the
+    default device) cannot fail another question's tests."""
+    cell = "# GRADED: add\ndef add(a, b):\n    import torch\n    torch.set_default_device('meta')\n    return a + b\n"
+    r = grade(toy, toy_notebook(add=cell))
+    assert r.questions["scale"] == (3.0, 3.0), r.table()
+
+
 def test_lying_object_does_not_pass(toy, toy_notebook):
     liar = ("# GRADED: add\nclass Liar:\n    def __eq__(self, o): return True\n    def __sub__(self, o): return 0\n"
             "    def __abs__(self): return 0\n    def __le__(self, o): return True\n"
