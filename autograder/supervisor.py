@@ -41,7 +41,6 @@ class RunReport:
     outcomes: dict[str, dict] = field(default_factory=dict)  # case id -> end event
     cell_errors: dict[str, str] = field(default_factory=dict)  # question -> why its cell did not run
     notes: list[str] = field(default_factory=list)  # what the sandbox could not apply
-    output_tail: str = ""  # the end of what student code printed
     restarts: int = 0
 
 
@@ -126,7 +125,7 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
     except BaseException:  # noqa: BLE001 - the parent sees the missing "done" and reports it
         import traceback
 
-        traceback.print_exc()  # into output.log, whose tail the report keeps
+        traceback.print_exc()  # into the scratch folder's output.log
         code = 70
     finally:
         os._exit(code)
@@ -210,7 +209,6 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 os.close(read_fd)
                 status = _stop(pid)
                 cage.kill_all()  # also what left the process group (setsid, double fork)
-                report.output_tail = _tail(scratch / "output.log")
                 if blame is None:
                     if not remaining:
                         break
@@ -303,13 +301,3 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
             elif kind == "done":
                 return None
 
-
-def _tail(path: Path, limit: int = 2000) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - limit))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
