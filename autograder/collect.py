@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .guard import TRUSTED_FILES
 from .manifest import Assignment
-from .policy import TRUSTED_FILES
 
 FIXTURES = ("sub", "observe", "device")
 

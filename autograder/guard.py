@@ -24,7 +24,12 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from .policy import TRUSTED_FILES, ForbiddenAPIError
+
+class ForbiddenAPIError(RuntimeError):
+    """Graded code used what its question, or every question, may not use."""
+
+
+TRUSTED_FILES: set[str] = set()  # test files, registered when collected (hidden ones are unseen in the child)
 
 ENGINE = Path(__file__).resolve().parent
 SHARED = ENGINE.parent / "shared"
@@ -161,8 +166,8 @@ def install() -> None:
             if isinstance_(path, (str, bytes)):
                 name = fsdecode(path)
                 if name.startswith("/proc/"):
-                    where = name.split("/")[2]
-                    if (where.isdigit() and where != own_pid) or name.rstrip("/").endswith(("/mem", "/pagemap")):
+                    pid = name.split("/")[2]
+                    if (pid.isdigit() and pid != own_pid) or name.rstrip("/").endswith(("/mem", "/pagemap")):
                         check = culprit  # another process's memory, environment or view of the files
         elif event == "code.__new__":  # code that claims to live in a trusted file (types.coroutine may)
             if len_(args) > 1 and isinstance_(args[1], str) and is_trusted(args[1]):

@@ -12,11 +12,10 @@ import importlib
 import sys
 import types
 
+from .guard import TRUSTED_FILES, ForbiddenAPIError, trusted_file
 from .notebook import Submission
 
-
-class ForbiddenAPIError(RuntimeError):
-    pass
+__all__ = ["TRUSTED_FILES", "ForbiddenAPIError", "forbid", "static_violations"]
 
 
 def _aliases(trees: list[ast.AST]) -> dict[str, str]:
@@ -116,15 +115,6 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
     return found
 
 
-TRUSTED_FILES: set[str] = set()  # test files, registered when collected (hidden ones are unseen in the child)
-
-
-def _trusted_file(filename: str) -> bool:
-    from .guard import trusted_file  # guard needs this module; bound on first use
-
-    global _trusted_file
-    _trusted_file = trusted_file
-    return trusted_file(filename)
 
 
 def _trusted_caller(depth: int = 2) -> bool:
@@ -134,7 +124,7 @@ def _trusted_caller(depth: int = 2) -> bool:
     (``<GRADED: adam>`` when grading, ``/tmp/ipykernel_*/...`` in a kernel), or from modules it
     wrote into its scratch folder: it is refused.
     """
-    return _trusted_file(sys._getframe(depth).f_code.co_filename)
+    return trusted_file(sys._getframe(depth).f_code.co_filename)
 
 
 def _stub(dotted: str, original: object, question: str) -> object:

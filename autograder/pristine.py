@@ -14,7 +14,8 @@ import sys
 MODULES = ("builtins", "math", "json", "os", "signal", "time", "numpy", "torch", "torch.nn", "torch.nn.functional",
            "torch.nn.init", "torch.linalg", "torch.fft", "torch.testing", "torch.optim", "torch.autograd",
            "torch.utils.data", "pytest", "shared", "shared.compare", "shared.seed", "shared.models", "shared.linalg",
-           "shared.data", "autograder.runner", "autograder.observations", "autograder.testing", "autograder.policy")
+           "shared.data", "autograder.runner", "autograder.observations", "autograder.testing", "autograder.policy",
+           "autograder.guard")
 CLASSES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Linear", "torch.nn.Embedding", "torch.nn.LayerNorm",
            "torch.nn.Parameter", "torch.optim.Optimizer", "torch.Generator", "autograder.runner.Observer")
 
