@@ -12,10 +12,8 @@ import importlib
 import sys
 import types
 
-from .guard import TRUSTED_FILES, ForbiddenAPIError, trusted_file
+from .guard import ForbiddenAPIError, trusted_file
 from .notebook import Submission
-
-__all__ = ["TRUSTED_FILES", "ForbiddenAPIError", "forbid", "static_violations"]
 
 
 def _aliases(trees: list[ast.AST]) -> dict[str, str]:
@@ -113,8 +111,6 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
             if q in found:
                 break
     return found
-
-
 
 
 def _trusted_caller(depth: int = 2) -> bool:

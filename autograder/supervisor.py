@@ -139,21 +139,22 @@ def _kill(pid: int) -> None:
             pass
 
 
-def _stop(pid: int) -> int:
+def _stop(pid: int, finished: bool) -> int:
     """Kill a child and all it started; return its wait status.
 
     The child may be a waiter whose own child is the init of a PID namespace (``confine``).
-    That one is killed first, so the waiter reaps it and leaves no zombie behind; then the
-    whole process group goes.
+    That one is killed first, so the waiter reaps it and leaves no zombie behind; a waiter,
+    like a child that said "done", then ends by itself at once. Then the whole process group goes.
     """
     try:
         inner = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except (OSError, ValueError):
         inner = []
+    waiter = any(_pid_namespace(p) != _pid_namespace(pid) for p in inner)
     for p in inner:
         with contextlib.suppress(OSError):
             os.kill(p, signal.SIGKILL)
-    deadline = time.monotonic() + 1.0  # a waiter, or a child that said "done", ends by itself at once
+    deadline = time.monotonic() + (1.0 if waiter or finished else 0.0)
     while time.monotonic() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -161,6 +162,13 @@ def _stop(pid: int) -> int:
         time.sleep(0.005)
     _kill(pid)
     return os.waitpid(pid, 0)[1]
+
+
+def _pid_namespace(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return ""
 
 
 def _describe_exit(status: int) -> str:
@@ -207,7 +215,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 os.close(write_fd)
                 blame = _watch(pid, read_fd, nonce, remaining, report, used, left)
                 os.close(read_fd)
-                status = _stop(pid)
+                status = _stop(pid, finished=blame is None)
                 cage.kill_all()  # also what left the process group (setsid, double fork)
                 if blame is None:
                     if not remaining:

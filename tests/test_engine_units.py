@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from autograder.collect import collect
+from autograder.guard import TRUSTED_FILES
 from autograder.notebook import Cell, build_module, parse_ipynb, parse_percent, submission_from_cells
 from autograder.observations import decode, encode, judge
-from autograder.policy import TRUSTED_FILES, ForbiddenAPIError, forbid, static_violations
+from autograder.policy import ForbiddenAPIError, forbid, static_violations
 from autograder.release import ReleaseError, strip_solutions, student_notebook
 
 TRUSTED_FILES.add(__file__)  # this file calls forbidden APIs as a test would; collect() registers those
