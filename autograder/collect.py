@@ -21,7 +21,7 @@ from pathlib import Path
 from .guard import TRUSTED_FILES
 from .manifest import Assignment
 
-FIXTURES = ("sub", "observe", "device")
+FIXTURES = ("sub", "observe", "device", "gen", "seed")
 
 
 class CollectionError(Exception):

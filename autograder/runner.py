@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import torch
 
-from .collect import Case
+from .collect import FIXTURES, Case
 from .observations import encode
 from .policy import ForbiddenAPIError, forbid
 
@@ -70,12 +70,14 @@ def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...
     from shared.seed import seed_everything, stable_hash
 
     observer = Observer()
-    fixtures = {"sub": sub, "observe": observer, "device": device}
+    seed = stable_hash(case.id)
+    seed_everything(seed)
+    fixtures = {"sub": sub, "observe": observer, "device": device, "seed": seed,
+                "gen": torch.Generator().manual_seed(seed)}
     kwargs = dict(case.kwargs)
-    for name in ("sub", "observe", "device"):
+    for name in FIXTURES:
         if name in case.func.__code__.co_varnames[: case.func.__code__.co_argcount]:
             kwargs[name] = fixtures[name]
-    seed_everything(stable_hash(case.id))
     status, message = "passed", ""
     t0 = time.perf_counter()
     try:
