@@ -1,9 +1,10 @@
 """Kernel mechanisms behind the sandbox, each degrading to a reason string where unavailable.
 
 - ``unshare``: new network / mount namespaces (root or CAP_SYS_ADMIN);
-- ``confine_filesystem``: in a private mount namespace, hide the instructor's secrets under empty
-  tmpfs mounts and make every other mount read-only but the scratch directory, so a submission
-  can neither read the solutions nor delete or forge files elsewhere, even when it runs as root;
+- ``build_root``: in a private mount namespace, a new root that holds only an allow-list (the
+  system folders, Python and its site-packages, the student-facing course packages) read-only,
+  and a size-limited scratch tmpfs: the repository, its history, other checkouts, classmates'
+  submissions and the gradebook are not there at all;
 - ``enter_pid_namespace``: continue as the init of a new PID namespace with its own /proc, so
   no other process (the grader, other students' children) can be seen, signalled or entered
   through ``/proc/<pid>/root``, ``/mem`` or ``/environ``;
@@ -14,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -27,7 +29,6 @@ CLONE_NEWPID = 0x20000000
 PR_SET_PDEATHSIG = 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 0x40000
-KEEP_WRITABLE = ("/proc", "/sys", "/dev")
 
 
 def _libc():
@@ -54,36 +55,100 @@ def _mount(source: bytes | None, target: str, fstype: bytes | None, flags: int, 
     return None
 
 
-def _mount_points() -> list[str]:
-    points = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        fields = line.split()
-        points.append(fields[4].encode().decode("unicode_escape"))
-    return points
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine)
+MNT_DETACH = 2
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group", "hosts",
+       "fonts", "matplotlibrc", "mime.types")
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/sys")
 
 
-def confine_filesystem(hide: tuple[str, ...], scratch: Path) -> str | None:
-    """Hide ``hide`` and make everything but ``scratch`` read-only, in a new mount namespace."""
+def _bind(source: str, target: str, *, writable: bool = False) -> str | None:
+    """Bind ``source`` at ``target`` (created as an empty file or folder), read-only unless asked."""
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.exists(target):
+            open(target, "w").close()
+    why = _mount(os.fsencode(source), target, None, MS_BIND | MS_REC, None)
+    if why or writable:
+        return why
+    return _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+
+
+def _place(source: str, root: str) -> str | None:
+    """Make ``source`` (a file, a folder or a symbolic link) appear at the same path under ``root``."""
+    target = root + source
+    if os.path.islink(source):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(source), target)
+        return None
+    return _bind(source, target) if os.path.exists(source) else None
+
+
+def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
+               devices: tuple[str, ...] = ()) -> str | None:
+    """In a new mount namespace, make a root holding only what a submission needs, and enter it.
+
+    The new root is a small tmpfs at ``base`` (an empty folder). It holds read-only binds of the
+    system folders (``/usr``, ``/lib``, ...), a handful of ``/etc`` files, the paths in ``allowed``
+    (the Python installation, site-packages, the student-facing course packages), a ``/dev`` with
+    only the harmless devices (and ``devices``, e.g. GPUs), a private ``/dev/shm``, and
+    ``/scratch``: a tmpfs of ``disk_mb`` MiB owned by ``uid``, the only writable place, which
+    vanishes with the namespace. Everything else (home folders, the repository, classmates'
+    submissions, the gradebook) does not exist there. None on success, else why not.
+    """
     why = unshare(CLONE_NEWNS)
     if why:
         return why
     why = _mount(b"none", "/", None, MS_REC | MS_PRIVATE, None)  # nothing we do leaks to the host
     if why:
         return why
-    for p in hide:
-        if os.path.isdir(p):
-            why = _mount(b"tmpfs", p, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=000")
-            if why:
-                return why
-    scratch_s = str(scratch)
-    why = _mount(os.fsencode(scratch_s), scratch_s, None, MS_BIND, None)
+    if SYS_PIVOT_ROOT is None:
+        return f"no pivot_root number known for {os.uname().machine}"
+    why = _mount(b"tmpfs", base, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4m,mode=0755")
     if why:
         return why
-    for point in _mount_points():
-        if point == scratch_s or point in hide or any(point == k or point.startswith(k + "/") for k in KEEP_WRITABLE):
-            continue
-        _mount(None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)  # best effort per mount
-    return None
+    for path in (*SYSTEM, *(f"/etc/{name}" for name in ETC)):
+        why = _place(path, base)
+        if why:
+            return why
+    for path in allowed:
+        why = _bind(path, base + path) if os.path.exists(path) else None
+        if why:
+            return why
+    dev = base + "/dev"
+    os.makedirs(dev)
+    why = _mount(b"tmpfs", dev, b"tmpfs", MS_NOSUID | MS_NOEXEC, b"size=64k,mode=0755")
+    for name in (*DEVICES, *devices):
+        if why is None and os.path.exists(f"/dev/{name}"):
+            why = _bind(f"/dev/{name}", f"{dev}/{name}", writable=True)
+    if why:
+        return why
+    for link, to in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                     ("stderr", "/proc/self/fd/2")):
+        os.symlink(to, f"{dev}/{link}")
+    os.makedirs(dev + "/shm")
+    why = _mount(b"tmpfs", dev + "/shm", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 f"size={disk_mb}m,mode=1777".encode())
+    if why:
+        return why
+    for folder in ("/scratch", "/proc", "/tmp", "/.old"):
+        os.makedirs(base + folder, exist_ok=True)
+    why = _mount(b"tmpfs", base + "/scratch", b"tmpfs", MS_NOSUID | MS_NODEV,
+                 f"size={disk_mb}m,mode=0700,uid={uid},gid={uid}".encode())
+    why = why or _bind(base + "/scratch", base + "/tmp", writable=True)
+    if why:
+        return why
+    if _libc().syscall(SYS_PIVOT_ROOT, os.fsencode(base), os.fsencode(base + "/.old")) != 0:
+        return f"pivot_root: {_errno()}"
+    os.chdir("/")
+    if _libc().umount2(b"/.old", MNT_DETACH) != 0:
+        return f"the old root could not be detached: {_errno()}"
+    os.rmdir("/.old")
+    return _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
 
 
 def enter_pid_namespace() -> str | None:
@@ -116,6 +181,87 @@ def enter_pid_namespace() -> str | None:
         signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
+# Refused to the child whatever its uid: ways out of its namespaces and mounts, into other
+# processes' memory, and into the kernel. Namespace flags of clone() are refused one by one;
+# clone3() (whose flags sit in memory a filter cannot read) answers ENOSYS so libc uses clone().
+REFUSED_SYSCALLS = (
+    "mount", "umount2", "pivot_root", "chroot", "setns", "unshare", "move_mount", "open_tree", "fsopen",
+    "fsmount", "fsconfig", "fspick", "mount_setattr", "ptrace", "process_vm_readv", "process_vm_writev",
+    "pidfd_getfd", "kcmp", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "keyctl", "add_key",
+    "request_key", "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot",
+    "swapon", "swapoff", "syslog", "acct", "quotactl", "open_by_handle_at", "name_to_handle_at", "iopl",
+    "ioperm", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname",
+    "lookup_dcookie", "vhangup", "personality",
+)
+NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x00000080)
+
+
+def drop_privileges(uid: int | None) -> list[str]:
+    """Leave the child no capability and no way to gain one, then filter its system calls.
+
+    Capabilities (pyprctl): the bounding set is emptied (so no exec can regain any, not even as
+    root), the ambient set cleared, securebits locked so uid 0 means nothing special, then the
+    uid switched (when ``uid`` is given) and the permitted, effective and inheritable sets emptied;
+    ``no_new_privs`` is set. The seccomp filter (pyseccomp over libseccomp) refuses
+    REFUSED_SYSCALLS with EPERM. Returns notes on what the kernel refused (checked, not assumed,
+    by reading /proc/self/status afterwards).
+    """
+    notes = []
+    try:
+        import pyprctl
+    except ImportError:
+        pyprctl = None
+        notes.append("capabilities not dropped (the pyprctl package is missing)")
+    if pyprctl is not None:
+        for cap in pyprctl.Cap:
+            with contextlib.suppress(OSError):
+                pyprctl.capbset_drop(cap)
+        with contextlib.suppress(OSError):
+            pyprctl.cap_ambient_clear_all()
+        with contextlib.suppress(OSError):
+            b = pyprctl.Secbits
+            pyprctl.set_securebits(b.NOROOT | b.NOROOT_LOCKED | b.NO_SETUID_FIXUP | b.NO_SETUID_FIXUP_LOCKED
+                                   | b.KEEP_CAPS_LOCKED | b.NO_CAP_AMBIENT_RAISE | b.NO_CAP_AMBIENT_RAISE_LOCKED)
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    if pyprctl is not None:
+        with contextlib.suppress(OSError):
+            pyprctl.CapState().set_current()  # an empty state: no effective, permitted or inheritable capability
+        pyprctl.set_no_new_privs()
+    notes += _seccomp()
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    kept = [k for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb") if int(status.get(k, "0").strip(), 16)]
+    if kept:
+        notes.append(f"capabilities kept ({', '.join(kept)}): the kernel refused to drop them")
+    if status.get("NoNewPrivs", "0").strip() != "1":
+        notes.append("no_new_privs not set")
+    return notes
+
+
+def _seccomp() -> list[str]:
+    try:
+        import errno
+
+        import pyseccomp as sc
+    except (ImportError, OSError) as e:
+        return [f"system calls not filtered (libseccomp unavailable: {e})"]
+    try:
+        f = sc.SyscallFilter(sc.ALLOW)
+        for name in REFUSED_SYSCALLS:
+            with contextlib.suppress(Exception):  # a call this kernel or architecture does not have
+                f.add_rule(sc.ERRNO(errno.EPERM), name)
+        for flag in NAMESPACE_FLAGS:
+            f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
+        with contextlib.suppress(Exception):
+            f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+        f.load()
+    except Exception as e:  # noqa: BLE001 - the kernel or library refused: say so
+        return [f"system calls not filtered ({e})"]
+    return []
 
 
 class ProcessCage:

