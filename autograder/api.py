@@ -44,9 +44,11 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
     else:
         if use_snapshots:
             cases = [c for c in cases if c.id in ref.load_snapshots(a)]
-        report = run_submission(sub, cases, a, device, limits)
+        salt = ref.PUBLIC_SALT if use_snapshots else ref.RUN_SALT
+        report = run_submission(sub, cases, a, device, limits, salt=salt)
         outcomes, cell_errors = report.outcomes, report.cell_errors
         result.notes.extend(report.notes)
+        result.flags = report.flags
         # Loaded only now: the sandboxed child is forked from this process and must not find the
         # expected values in its memory.
         reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)

@@ -1,9 +1,13 @@
 """Grading a class: a folder of submissions, in parallel, into a gradebook that survives a crash.
 
 The fixed cost is paid once: this process imports torch and the tests, computes the reference,
-then forks one worker per core; each worker grades submissions one after another, each in its
-own sandboxed child (``supervisor.run_submission``). Every result is committed to SQLite as it
-arrives, so a killed batch resumes where it stopped (``regrade`` forces a fresh grading).
+then forks worker processes (one per core by default, at least one: this process never grades);
+each worker grades submissions one after another, each in its own sandboxed children
+(``supervisor.run_submission``). Workers are supervised: one that dies or stalls past the
+submission's deadline is replaced, and costs that submission an error row and nothing else.
+Every result is committed to SQLite as it arrives, so a killed batch resumes where it stopped
+(``regrade`` forces a fresh grading); a submission whose grading crashed is retried on resume,
+at most MAX_ATTEMPTS times in all, then recorded as failed. The batch always ends with grades.csv.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import gc
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import sqlite3
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +30,8 @@ from .manifest import Assignment
 from .results import feedback_markdown
 
 NOTEBOOK_SUFFIXES = (".ipynb", ".py")
+MAX_ATTEMPTS = 2  # gradings of one submission that may crash before it is recorded as failed
+CRASHED = "crashed"  # sha256 column of a crashed row: "crashed:<attempts>:<sha256>"
 SKIP = ("submission_metadata.yml", "submission_metadata.json")
 
 
@@ -112,7 +121,7 @@ class Gradebook:
         return path
 
 
-# ---------------------------------------------------------------------------- workers
+# ----------------------------------------------------------------------------- workers
 
 _ASSIGNMENT: Assignment | None = None
 _DEVICE = "cpu"
@@ -120,11 +129,8 @@ _DEVICE = "cpu"
 
 def _grade_one(entry: Entry) -> dict:
     """In a worker: grade one submission; returns plain data for the gradebook."""
-    import torch
-
     from .api import grade
 
-    torch.set_num_threads(1)  # parallelism comes from the workers
     t0 = time.perf_counter()
     result = grade(_ASSIGNMENT, entry.path or Path(os.devnull), _DEVICE, label=entry.student)
     if entry.path is None:
@@ -132,7 +138,111 @@ def _grade_one(entry: Entry) -> dict:
     data = result.to_gradescope()
     return {"student": entry.student, "sha256": entry.sha256, "score": result.score,
             "max_score": result.max_score, "questions": data["extra_data"]["questions"], "results": data,
-            "errors": list(result.errors), "seconds": time.perf_counter() - t0}
+            "errors": list(result.errors), "seconds": time.perf_counter() - t0, "flags": result.flag_lines()}
+
+
+def _worker(conn) -> None:
+    """A worker's life: grade what the batch sends until it sends None."""
+    import torch
+
+    torch.set_num_threads(1)  # parallelism comes from the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
+    while True:
+        entry = conn.recv()
+        if entry is None:
+            return
+        conn.send(_grade_one(entry))
+
+
+def _failed_row(a: Assignment, entry: Entry, why: str, attempts: int, seconds: float) -> dict:
+    final = attempts >= MAX_ATTEMPTS
+    message = (f"grading this submission failed ({why})" +
+               (f"; it failed {attempts} times and is recorded as failed" if final else "; it is retried on resume"))
+    questions = {q.id: {"score": 0.0, "max_score": q.points} for q in a.graded}
+    results = {"score": 0.0, "output": f"{a.title}: {message}. The course staff has been told.",
+               "visibility": "visible", "stdout_visibility": "hidden", "tests": [],
+               "extra_data": {"assignment": a.id, "questions": questions}}
+    return {"student": entry.student, "sha256": entry.sha256 if final else f"{CRASHED}:{attempts}:{entry.sha256}",
+            "score": 0.0, "max_score": sum(q.points for q in a.graded), "questions": questions, "results": results,
+            "errors": [message], "seconds": seconds, "flags": [f"grading crashed: {why}"]}
+
+
+def _attempts(stored: str | None, sha: str) -> int:
+    """How often this very submission's grading crashed before (from the gradebook's sha column)."""
+    if stored and stored.startswith(CRASHED + ":"):
+        _, n, old = stored.split(":", 2)
+        return int(n) if old == sha else 0
+    return 0
+
+
+def deadline_seconds(a: Assignment) -> float:
+    """How long a worker may take on one submission before it counts as stalled."""
+    from .supervisor import GRACE, STARTUP
+
+    return sum(q.time_limit + GRACE for q in a.graded) + 2 * STARTUP
+
+
+def _supervise(a: Assignment, todo: list[Entry], jobs: int, previous: dict[str, str], deadline: float):
+    """Yield one gradebook row per entry, from supervised workers (replaced when they die or stall)."""
+    ctx = multiprocessing.get_context("fork")
+    queue = deque(todo)
+    idle: list = []
+    busy: dict = {}  # conn -> (process, entry, started)
+
+    def spawn():
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(child,), daemon=True)
+        proc.start()
+        child.close()
+        idle.append((proc, parent))
+
+    def retire(proc, conn):
+        conn.close()
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+
+    try:
+        while queue or busy:
+            while queue and len(busy) + len(idle) < jobs:
+                spawn()
+            while queue and idle:
+                proc, conn = idle.pop()
+                entry = queue.popleft()
+                conn.send(entry)
+                busy[conn] = (proc, entry, time.monotonic())
+            waits = [*busy, *(p.sentinel for p, _, _ in busy.values())]
+            ready = multiprocessing.connection.wait(waits, timeout=1.0)
+            now = time.monotonic()
+            for conn, (proc, entry, started) in list(busy.items()):
+                why = None
+                if conn in ready:
+                    try:
+                        row = conn.recv()
+                    except (EOFError, OSError):
+                        why = "the grading worker died"
+                    else:
+                        del busy[conn]
+                        idle.append((proc, conn))
+                        yield row
+                        continue
+                elif proc.sentinel in ready or not proc.is_alive():
+                    why = f"the grading worker died (exit code {proc.exitcode})"
+                elif now - started > deadline:
+                    why = f"the grading worker stalled for more than {deadline:.0f} s"
+                if why is not None:
+                    del busy[conn]
+                    retire(proc, conn)
+                    attempts = _attempts(previous.get(entry.student), entry.sha256) + 1
+                    yield _failed_row(a, entry, why, attempts, now - started)
+    finally:
+        for proc, conn in idle + [(p, c) for c, (p, _, _) in busy.items()]:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+            proc.join(timeout=5)
+            retire(proc, conn)
 
 
 def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu", jobs: int | None = None,
@@ -145,8 +255,9 @@ def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu",
     global _ASSIGNMENT, _DEVICE
     entries = find_submissions(folder, a.id)
     book = Gradebook(out / "gradebook.sqlite")
-    done = {} if regrade else book.graded(a.id)
-    todo = [e for e in entries if done.get(e.student) != e.sha256]
+    previous = {} if regrade else book.graded(a.id)
+    todo = [e for e in entries if previous.get(e.student) != e.sha256
+            and _attempts(previous.get(e.student), e.sha256) < MAX_ATTEMPTS]
     warm_up(a.solution_path)
     reference.observations(a, collect(a), device)  # computed once, on disk; not kept in this process
     gc.collect()
@@ -158,25 +269,17 @@ def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu",
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), desc=f"grading {a.id}", unit="sub")
-    if jobs == 1:
-        results = map(_grade_one, todo)
-    else:
-        pool = multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=200)
-        results = pool.imap_unordered(_grade_one, todo)
     try:
-        for row in results:
+        for row in _supervise(a, todo, jobs, previous, deadline_seconds(a)):
             book.put(a.id, row)
             write_student_files(out / _safe(row["student"]), row["results"])
             if bar is not None:
                 bar.update(1)
     finally:
-        if jobs > 1:
-            pool.close()
-            pool.join()
         if bar is not None:
             bar.close()
+        book.export_csv(a, out / "grades.csv")
     seconds = time.perf_counter() - t0
-    book.export_csv(a, out / "grades.csv")
     return {"submissions": len(entries), "graded": len(todo), "skipped": len(entries) - len(todo),
             "seconds": seconds, "jobs": jobs, "out": str(out)}
 

@@ -167,7 +167,7 @@ def enter_pid_namespace() -> str | None:
     pid = os.fork()
     if pid == 0:  # getppid() is 0 from here: the waiter is outside the namespace
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        why = _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        why = mount_proc()
         return None if why is None else f"a private /proc could not be mounted ({why})"
     os.closerange(0, 65536)  # the result channel, output.log: the new process owns them now
     while True:
@@ -233,7 +233,11 @@ def drop_privileges(uid: int | None) -> list[str]:
             pyprctl.CapState().set_current()  # an empty state: no effective, permitted or inheritable capability
         pyprctl.set_no_new_privs()
     notes += _seccomp()
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return [*notes, "capabilities could not be checked (no /proc)"]
+    status = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
     kept = [k for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb") if int(status.get(k, "0").strip(), 16)]
     if kept:
         notes.append(f"capabilities kept ({', '.join(kept)}): the kernel refused to drop them")
@@ -262,6 +266,11 @@ def _seccomp() -> list[str]:
     except Exception as e:  # noqa: BLE001 - the kernel or library refused: say so
         return [f"system calls not filtered ({e})"]
     return []
+
+
+def mount_proc() -> str | None:
+    """A /proc for the current PID namespace, in the current (private) root."""
+    return _mount(b"proc", "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
 
 
 class ProcessCage:

@@ -15,6 +15,17 @@ engine packages, or in a registered test file. A graded cell (``<GRADED: q>``), 
 and a module the submission wrote into its scratch folder are untrusted. A code object may
 claim any file name, so compiling or building code that claims a trusted file is refused
 too, unless it is that file's own source (a lazy import).
+
+Who is responsible for an event is decided on the whole stack, not by the nearest caller:
+walking outward from the event, library frames (the standard library, site-packages, frozen
+importlib, the course's ``shared`` package) are intermediaries, and the first frame that is
+not a library's decides. Graded code that calls ``heapq.merge(traceback.walk_stack(None))`` is
+responsible for the frames walk_stack reads, even though only library code touched them.
+Library code may still read frames for its own purposes when it hands back only names or text
+(``namedtuple``'s module name, ``typing``, ``logging``'s caller lookup, ``traceback.format_exc``):
+what is refused is a frame read that graded code makes itself, or that passes through a library
+function handing frames or locals to its caller (FRAME_HANDING). Every refusal is recorded, and
+the runner reports it to the grader as an integrity flag on the question.
 """
 
 from __future__ import annotations
@@ -40,105 +51,150 @@ INTROSPECTION = frozenset({
     "sys.addaudithook", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
 })
 FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
-# stdlib functions that hand frames to their caller: the event is blamed on whoever called them.
-# (traceback.print_exc reads frames too, but keeps them to itself: it is not listed.)
-PASS_THROUGH: dict[str, set[str] | None] = {
-    "inspect.py": {"currentframe", "stack", "trace", "getouterframes", "getinnerframes"},
-    "traceback.py": {"walk_stack", "walk_tb"},
-    "logging/__init__.py": {"currentframe", "<lambda>"},
-    "bdb.py": {"set_trace"}, "pdb.py": {"set_trace"},
-    "ctypes/__init__.py": None,  # every ctypes wrapper: blame who called it
+# Library functions that hand the frames (or their locals) they read to their caller: graded code
+# may not call them, directly or through other library code (``heapq.merge(walk_stack(None))``).
+# Other library code reads frames for itself and returns names or text (namedtuple, typing,
+# logging's caller lookup, warnings): that stays allowed. traceback's own walkers are allowed
+# only while traceback formats them without their locals (file suffix -> function names).
+FRAME_HANDING: dict[str, frozenset[str] | None] = {
+    "traceback.py": frozenset({"walk_stack", "walk_tb", "_walk_tb_with_full_positions"}),
+    "inspect.py": frozenset({"currentframe", "stack", "trace", "getouterframes", "getinnerframes",
+                             "getgeneratorlocals", "getcoroutinelocals", "getasyncgenlocals"}),
+    "logging/__init__.py": frozenset({"<lambda>", "currentframe"}),
+    "asyncio/base_tasks.py": None, "bdb.py": None, "pdb.py": None, "code.py": None,
 }
+# Library files that call a FRAME_HANDING function for themselves and keep the frames: torch's
+# scripting and tracing internals, logging's caller lookup, matplotlib's argument checks.
+FRAME_CONSUMERS = ("logging/__init__.py", "torch/_jit_internal.py", "torch/_refs/__init__.py",
+                   "torch/cuda/_sanitizer.py", "matplotlib/axes/_base.py")
+FRAME_CONSUMER_FOLDERS = ("/torch/jit/", "/torch/fx/", "/torch/_dynamo/", "/torch/_export/", "/torch/export/",
+                          "/torch/_inductor/")
+# Import-system functions that hand the code objects they load back to their caller, instead of
+# executing them: graded code calling them directly may not unmarshal bytecode through them.
+CODE_RETURNING = frozenset({"_compile_bytecode", "get_code", "source_to_code", "_unmarshal_code"})
+UNTRUSTED, LIBRARY, RESPONSIBLE = 0, 1, 2
 
 
-def _roots() -> tuple[str, ...]:
+def _roots(engine: bool) -> tuple[str, ...]:
+    """Library roots (Python, site-packages, ``shared``), or the engine's own."""
     paths = sysconfig.get_paths()
-    found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
-    found |= {str(ENGINE), str(SHARED)}
-    found |= {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    if engine:
+        found = {str(ENGINE)}
+    else:
+        found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths} | {str(SHARED)}
+        found |= {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
     out = set()
     for p in found:
         out |= {os.path.normpath(p), os.path.realpath(p)}
     return tuple(sorted(r.rstrip("/") + "/" for r in out))
 
 
-def judge_files(roots: tuple[str, ...], files: frozenset[str]):
-    """A ``trusted_file(filename)`` with its own cache, bound to the functions it needs now,
-    so that later monkeypatches of ``os.path`` or of this module change nothing."""
-    verdicts: dict[str, bool] = {}
+def classifier(library: tuple[str, ...], engine: tuple[str, ...], files: frozenset[str]):
+    """A ``classify(filename) -> UNTRUSTED | LIBRARY | RESPONSIBLE`` with its own cache, bound to
+    the functions it needs now, so that later monkeypatches of ``os.path`` or of this module
+    change nothing. Test files and the engine are RESPONSIBLE (trusted to decide); the standard
+    library, site-packages, frozen importlib and ``shared`` are LIBRARY (trusted intermediaries)."""
+    verdicts: dict[str, int] = {}
     normpath, realpath, isabs = os.path.normpath, os.path.realpath, os.path.isabs
 
-    def trusted_file(filename: str) -> bool:
+    def classify(filename: str) -> int:
         if filename in files:
-            return True
+            return RESPONSIBLE
         cached = verdicts.get(filename)
         if cached is None:
             if filename.startswith("<frozen "):  # importlib and friends, frozen into the interpreter
-                cached = True
+                cached = LIBRARY
             elif filename.startswith("<") or not isabs(filename):
-                cached = False
+                cached = UNTRUSTED
             else:
-                path = normpath(filename)
-                cached = path.startswith(roots) or realpath(path).startswith(roots)
+                paths = (normpath(filename), realpath(filename))
+                cached = (RESPONSIBLE if any(p.startswith(engine) for p in paths) else
+                          LIBRARY if any(p.startswith(library) for p in paths) else UNTRUSTED)
             verdicts[filename] = cached
         return cached
 
-    return trusted_file
+    return classify
+
+
+def judge_files(library: tuple[str, ...], engine: tuple[str, ...], files: frozenset[str]):
+    """``trusted_file(filename)``: library, engine or test code (anything but UNTRUSTED)."""
+    classify = classifier(library, engine, files)
+    return lambda filename: classify(filename) != UNTRUSTED
 
 
 def trusted_file(filename: str) -> bool:
     """Whether code compiled from ``filename`` is the grader's, a library's or a test's."""
-    global _judge
-    if _judge is None or len(TRUSTED_FILES) != _judge_size:
-        _rebind()
-    return _judge(filename)
+    size = len(TRUSTED_FILES)
+    if _JUDGE.get("size") != size:  # a dict changed in place: the module's attributes never change
+        _JUDGE.update(size=size, judge=judge_files(LIBRARY_ROOTS, ENGINE_ROOTS, frozenset(TRUSTED_FILES)))
+    return _JUDGE["judge"](filename)
 
 
-_judge = None
-_judge_size = -1
+_JUDGE: dict = {}
 
 
-def _rebind() -> None:
-    global _judge, _judge_size
-    _judge, _judge_size = judge_files(ROOTS, frozenset(TRUSTED_FILES)), len(TRUSTED_FILES)
+LIBRARY_ROOTS, ENGINE_ROOTS = _roots(engine=False), _roots(engine=True)
+ROOTS = LIBRARY_ROOTS + ENGINE_ROOTS
 
 
-ROOTS = _roots()
-
-
-def install() -> None:
+def install():
     """Add the audit hook to this process (the grading child). It stays for the process's life.
 
     Everything the hook calls is bound here, from locals and builtins' C functions: a submission
     that replaces ``builtins.any`` or ``os.path.realpath`` later does not change its verdicts.
+    Returns ``drain()``, which hands the runner (and only it: it holds the only reference) the
+    refusals recorded since the last call.
     """
     getframe, fsdecode, open_, isinstance_, len_ = sys._getframe, os.fsdecode, open, isinstance, len
-    is_trusted = judge_files(ROOTS, frozenset(TRUSTED_FILES))
-    passing = tuple((file, None if names is None else frozenset(names)) for file, names in PASS_THROUGH.items())
+    compile_, code_type, here = compile, type(install.__code__), __file__
+    classify = classifier(LIBRARY_ROOTS, ENGINE_ROOTS, frozenset(TRUSTED_FILES))
+    handing = tuple((file, names) for file, names in FRAME_HANDING.items())
+    consumers, consumer_folders = FRAME_CONSUMERS, FRAME_CONSUMER_FOLDERS
+    code_returning = CODE_RETURNING
     introspection, frame_attrs, error = INTROSPECTION, FRAME_ATTRS, ForbiddenAPIError
     own_pid = str(os.getpid())
-    busy = []
+    busy: list[int] = []
+    refusals: list[str] = []
+    genuine: dict[str, object] = {}  # library file -> its code compiled from source (for exec checks)
 
-    def hands_over(code) -> bool:
-        for file, names in passing:
-            if (names is None or code.co_name in names) and code.co_filename.endswith(file):
+    def responsible(frame):
+        """(verdict of the first non-library frame outward, the library frame it called, or None)."""
+        entry = None
+        while frame is not None:
+            code = frame.f_code
+            if code.co_filename != here:
+                verdict = classify(code.co_filename)
+                if verdict != LIBRARY:
+                    return verdict, entry
+                entry = code
+            frame = frame.f_back
+        return RESPONSIBLE, None
+
+    def hands_frames(code) -> bool:
+        for file, names in handing:
+            if code.co_filename.endswith(file) and (names is None or code.co_name in names):
                 return True
         return False
 
-    def culprit(frame) -> str | None:
-        """The untrusted code behind an event: the frame that raised it, or who called a PASS_THROUGH."""
-        while frame is not None and hands_over(frame.f_code):
-            frame = frame.f_back
-        if frame is None or is_trusted(frame.f_code.co_filename):
-            return None
-        return frame.f_code.co_filename
-
-    def anywhere(frame) -> str | None:
+    def frames_escape(frame) -> bool:
+        """Whether the frames read at ``frame`` may reach graded code: it reads them itself, or a
+        library function on the way to it hands frames or locals to its caller."""
+        first = frame
         while frame is not None:
-            if not is_trusted(frame.f_code.co_filename):
-                return frame.f_code.co_filename
+            code = frame.f_code
+            verdict = classify(code.co_filename) if code.co_filename != here else LIBRARY
+            if verdict != LIBRARY:
+                return verdict == UNTRUSTED and frame is first
+            if hands_frames(code):
+                consumer = frame.f_back
+                name = consumer.f_code.co_filename if consumer is not None else ""
+                formatted = (consumer is not None and consumer.f_code.co_name == "_extract_from_extended_frame_gen"
+                             and name.endswith("traceback.py") and not consumer.f_locals.get("capture_locals"))
+                kept = formatted or name.endswith(consumers) or any(folder in name for folder in consumer_folders)
+                if not kept:
+                    return responsible(frame)[0] == UNTRUSTED
             frame = frame.f_back
-        return None
+        return False
 
     def same_source(source, filename: str) -> bool:
         if not isinstance_(source, (bytes, str)):
@@ -150,17 +206,42 @@ def install() -> None:
             return False
         return (source if isinstance_(source, bytes) else source.encode()) == data
 
-    def hook(event: str, args: tuple) -> None:
-        if busy:
-            return
-        check = None
-        if event in introspection:
-            check = culprit
-        elif event == "object.__getattr__":
-            if len_(args) == 2 and args[1] in frame_attrs:
-                check = culprit
-        elif event.startswith("ctypes.") or event == "marshal.loads":
-            check = culprit
+    def is_genuine(code, filename: str) -> bool:
+        """Whether ``code`` is what ``filename``'s source compiles to (not bytecode that claims it)."""
+        if filename not in genuine:
+            try:
+                with open_(filename, "rb") as f:
+                    genuine[filename] = compile_(f.read(), filename, "exec", dont_inherit=True)
+            except (OSError, SyntaxError, ValueError):
+                genuine[filename] = None
+        return genuine[filename] is not None and genuine[filename] == code
+
+    def verdict(event: str, args: tuple, frame) -> str | None:
+        """Why ``event`` is refused, or None."""
+        if frame is not None and frame.f_code.co_filename == here:
+            return None  # the guard's own look at who called it
+        frame_event = event in ("sys._getframe", "sys._getframemodulename", "sys._current_frames") or (
+            event == "object.__getattr__" and len_(args) == 2 and args[1] in frame_attrs)
+        if frame_event:
+            if frames_escape(frame):
+                what = f"{event} ({args[1]})" if event == "object.__getattr__" else event
+                return f"graded code may not use {what}, which reaches into the grader's memory"
+        elif event in introspection:
+            if responsible(frame)[0] == UNTRUSTED:
+                return f"graded code may not use {event}, which reaches into the grader's memory"
+        elif event in ("ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle"):
+            # loading a library (torch's import does): refused only to graded code itself
+            while frame is not None and frame.f_code.co_filename.endswith("ctypes/__init__.py"):
+                frame = frame.f_back
+            if frame is not None and classify(frame.f_code.co_filename) == UNTRUSTED:
+                return f"graded code may not use {event}, which reaches into the grader's memory"
+        elif event.startswith("ctypes."):  # memory at an address, C functions called: on nobody's behalf
+            if responsible(frame)[0] == UNTRUSTED:
+                return f"graded code may not use {event}, which reaches into the grader's memory"
+        elif event == "marshal.loads":
+            who, entry = responsible(frame)
+            if who == UNTRUSTED and (entry is None or entry.co_name in code_returning):
+                return "graded code may not load bytecode (marshal.loads)"
         elif event == "open":
             path = args[0]
             if isinstance_(path, (str, bytes)):
@@ -168,41 +249,59 @@ def install() -> None:
                 if name.startswith("/proc/"):
                     pid = name.split("/")[2]
                     if (pid.isdigit() and pid != own_pid) or name.rstrip("/").endswith(("/mem", "/pagemap")):
-                        check = culprit  # another process's memory, environment or view of the files
-        elif event == "code.__new__":  # code that claims to live in a trusted file (types.coroutine may)
-            if len_(args) > 1 and isinstance_(args[1], str) and is_trusted(args[1]):
-                check = culprit
+                        if responsible(frame)[0] == UNTRUSTED:
+                            return f"graded code may not open {name}, which reaches into the grader's memory"
+        elif event == "code.__new__":  # library code may rebuild its own code (types.coroutine does)
+            if len_(args) > 1 and isinstance_(args[1], str) and classify(args[1]) != UNTRUSTED:
+                if frame is None or classify(frame.f_code.co_filename) == UNTRUSTED:
+                    return f"graded code may not make code under a library's file name ({args[1]})"
         elif event == "compile":
             name = args[1] if len_(args) > 1 else None
-            if isinstance_(name, str) and not name.startswith("<") and is_trusted(name):
-                if not same_source(args[0], name):  # a lazy import compiles the file's own source
-                    check = anywhere
-        if check is None:
+            if isinstance_(name, str) and not name.startswith("<") and classify(name) != UNTRUSTED:
+                if responsible(frame)[0] == UNTRUSTED and not same_source(args[0], name):
+                    return f"graded code may not compile code under a library's file name ({name})"
+        elif event == "exec":
+            code = args[0] if len_(args) else None
+            if isinstance_(code, code_type) and not code.co_filename.startswith("<") \
+                    and classify(code.co_filename) != UNTRUSTED and responsible(frame)[0] == UNTRUSTED \
+                    and not is_genuine(code, code.co_filename):
+                return f"graded code may not run bytecode that claims a library's file name ({code.co_filename})"
+        return None
+
+    def hook(event: str, args: tuple) -> None:
+        if busy:
             return
         busy.append(1)
         try:
-            where = check(getframe(1))
+            try:
+                frame = getframe(1)
+            except ValueError:  # raised from C with no Python frame above the hook
+                frame = None
+            why = verdict(event, args, frame)
         finally:
             busy.pop()
-        if where is not None:
-            if event in ("compile", "code.__new__"):
-                why = f"graded code may not compile code under a library's file name ({event}: {args[1]})"
-            else:
-                what = f"{event} ({args[1]})" if event == "object.__getattr__" else event
-                why = f"graded code may not use {what}, which reaches into the grader's memory"
-            raise error(f"{where.strip('<>')}: {why}; nothing in an assignment needs it")
+        if why is not None:
+            if len_(refusals) < 100:
+                refusals.append(why)
+            raise error(f"{why}; nothing in an assignment needs it")
+
+    def drain() -> list[str]:
+        out = refusals[:]
+        refusals.clear()
+        return out
 
     sys.addaudithook(hook)
-    _guard_fix_co_filename(is_trusted, error)
+    _guard_builtins(classify, responsible, error, refusals)
+    return drain
 
 
-def _vault(fn, is_trusted, error):
-    """Calls ``fn`` for trusted code that ``send``s it arguments.
+def _vault(fn, allow):
+    """Calls ``fn`` with the arguments ``send`` hands it, when ``allow(caller frame, args)``.
 
     ``fn`` lives only in this suspended generator's frame, which untrusted code cannot reach
     (``gi_frame`` is refused by the hook; a closure cell or a default argument would hand it
-    over). The generator itself is reachable, so it checks who resumed it: the first frame
-    outside this file must be trusted.
+    over). The generator itself is reachable, so it judges who resumed it: the first frame
+    outside this file.
     """
     getframe, here = sys._getframe, __file__
     result = None
@@ -211,37 +310,98 @@ def _vault(fn, is_trusted, error):
         caller = getframe(1)
         while caller is not None and caller.f_code.co_filename == here:
             caller = caller.f_back
-        if caller is None or not is_trusted(caller.f_code.co_filename):
-            result = (False, error("graded code may not call the grader's guarded functions"))
-            continue
         try:
-            result = (True, fn(*args))
+            why = allow(caller, args)
+            result = (False, why) if why is not None else (True, fn(*args))
         except Exception as e:  # noqa: BLE001 - handed back to the caller
             result = (False, e)
 
 
-def _guard_fix_co_filename(is_trusted, error) -> None:
-    """``_imp._fix_co_filename(code, path)`` renames a code object's file in place, without an
-    audit event: importlib needs it for .pyc files; untrusted code would use it to pass as a
-    library. ``_imp.create_builtin`` would hand out a fresh ``_imp`` with the original function."""
-    import _imp
+def _guard_builtins(classify, responsible, error, refusals) -> None:
+    """Guard the C functions that raise no audit event but would hand graded code a way in.
 
-    fix, create = _vault(_imp._fix_co_filename, is_trusted, error), _vault(_imp.create_builtin, is_trusted, error)
-    next(fix)
-    next(create)
+    - ``_imp._fix_co_filename(code, path)`` renames a code object's file in place: importlib
+      needs it for .pyc files; graded code would use it to pass as a library. It serves trusted
+      callers, and renaming code to a library file must leave code that file's source compiles to.
+    - ``_imp.create_builtin`` would hand out a fresh ``_imp``, ``gc`` or ``_signal`` with the
+      original functions: a builtin module already loaded is not made again for graded code.
+    - ``signal.signal``: a handler receives the interrupted frame; graded code's handlers get None.
+    - ``gc.set_debug``: DEBUG_SAVEALL would put collected frames in ``gc.garbage``.
+    """
+    import _imp
+    import _signal
+    import gc
+
+    loaded = frozenset(sys.builtin_module_names) & frozenset(sys.modules)
+
+    def refuse(why: str):
+        if len(refusals) < 100:
+            refusals.append(why)
+        return error(f"{why}; nothing in an assignment needs it")
+
+    def allow_fix(caller, args):
+        if caller is None or classify(caller.f_code.co_filename) == UNTRUSTED:
+            return refuse("graded code may not call the grader's guarded functions")
+        code, path = args
+        if code.co_filename != path and classify(path) != UNTRUSTED and responsible(caller)[0] == UNTRUSTED:
+            try:
+                with open(path, "rb") as f:
+                    genuine = compile(f.read(), path, "exec", dont_inherit=True)
+            except (OSError, SyntaxError, ValueError):
+                genuine = None
+            if genuine != code:
+                return refuse(f"graded code may not rename code to a library's file ({path})")
+        return None
+
+    def allow_create(caller, args):
+        name = getattr(args[0], "name", None)
+        if name == "_imp" or (name in loaded and responsible(caller)[0] == UNTRUSTED):
+            return refuse(f"graded code may not create the builtin module {name} again")
+        if caller is None or classify(caller.f_code.co_filename) == UNTRUSTED:
+            return refuse("graded code may not call the grader's guarded functions")
+        return None
+
+    def allow_signal(caller, args):
+        signum, handler = args
+        if callable(handler) and responsible(caller)[0] == UNTRUSTED:
+            args[1] = _frameless(handler)
+        return None
+
+    def allow_debug(caller, args):
+        if args[0] and responsible(caller)[0] == UNTRUSTED:
+            return refuse("graded code may not change the garbage collector's debugging flags")
+        return None
+
+    vaults = {}
+    for key, fn, allow in (("fix", _imp._fix_co_filename, allow_fix), ("create", _imp.create_builtin, allow_create),
+                           ("signal", _signal.signal, allow_signal), ("debug", gc.set_debug, allow_debug)):
+        vaults[key] = _vault(fn, allow)
+        next(vaults[key])
 
     def call(vault, *args):
-        ok, value = vault.send(args)
+        ok, value = vault.send(list(args))
         if not ok:
             raise value
         return value
+
+    fix, create, sig, debug = vaults["fix"], vaults["create"], vaults["signal"], vaults["debug"]
 
     def _fix_co_filename(code, path):
         return call(fix, code, path)
 
     def create_builtin(spec):
-        if getattr(spec, "name", None) == "_imp":
-            raise error("graded code may not create the import machinery again (_imp)")
         return call(create, spec)
 
-    _imp._fix_co_filename, _imp.create_builtin = _fix_co_filename, create_builtin
+    def signal(signalnum, handler):
+        return call(sig, signalnum, handler)
+
+    def set_debug(flags):
+        return call(debug, flags)
+
+    _imp._fix_co_filename, _imp.create_builtin, _signal.signal, gc.set_debug = (
+        _fix_co_filename, create_builtin, signal, set_debug)
+
+
+def _frameless(handler):
+    """A signal handler that calls ``handler`` without the interrupted frame."""
+    return lambda signum, frame: handler(signum, None)

@@ -1,9 +1,12 @@
-"""Undoing a submission's monkeypatches of the libraries tests rely on, before every test.
+"""Undoing a submission's monkeypatches of the libraries tests rely on, before and after every test.
 
-A cell that replaces ``torch.allclose``, ``torch.Tensor.__eq__`` or the engine's own helpers
-cannot make a wrong answer pass (observations are judged in the parent), but it could break
-the tests of *other* questions. The child snapshots these namespaces before any student code
-runs and puts back every attribute whose object was swapped, before each test.
+A cell that replaces ``torch.allclose``, ``torch.Tensor.__eq__``, pytest's ``raises`` machinery
+or the engine's own helpers cannot make a wrong answer's observations match (they are judged in
+the parent), but it could disable a test's own checks (an ``assert``, ``pytest.raises``) or
+break the tests of *other* questions. The snapshot is taken in the warm grader, which never ran
+student code: the listed modules, and every class they define. ``restore`` puts back every
+attribute whose object was swapped and names what it found changed, so a change made while a
+test ran fails that test (``runner.run_cases``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ MODULES = ("builtins", "math", "json", "os", "signal", "time", "numpy", "torch",
            "torch.nn.init", "torch.linalg", "torch.fft", "torch.testing", "torch.optim", "torch.autograd",
            "torch.utils.data", "pytest", "shared", "shared.compare", "shared.seed", "shared.models", "shared.linalg",
            "shared.data", "autograder.runner", "autograder.observations", "autograder.testing", "autograder.policy",
-           "autograder.guard")
+           "autograder.guard", "_pytest.python_api", "_pytest.approx", "_pytest.raises", "_pytest.outcomes",
+           "_pytest._code.code", "_pytest.assertion.util", "_pytest.assertion.rewrite")
 CLASSES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Linear", "torch.nn.Embedding", "torch.nn.LayerNorm",
            "torch.nn.Parameter", "torch.optim.Optimizer", "torch.Generator", "autograder.runner.Observer")
 
@@ -32,27 +36,44 @@ class Pristine:
     """A snapshot of MODULES' and CLASSES' attributes, restorable by identity."""
 
     def __init__(self) -> None:
-        self.saved: list[tuple[object, dict]] = []
+        self.saved: list[tuple[str, object, dict]] = []
+        seen: set[int] = set()
         for name in MODULES + CLASSES:
             try:
                 obj = _load(name)
             except (ImportError, AttributeError):
                 continue
-            self.saved.append((obj, dict(vars(obj))))
+            for label, target in [(name, obj), *_own_classes(name, obj)]:
+                if id(target) not in seen:
+                    seen.add(id(target))
+                    self.saved.append((label, target, dict(vars(target))))
         self.modules = {name: sys.modules.get(name) for name in MODULES}
 
-    def restore(self) -> None:
+    def restore(self) -> list[str]:
+        """Put back what was swapped; return the dotted names that had been (empty if none)."""
+        changed = []
         for name, mod in self.modules.items():
             if mod is not None and sys.modules.get(name) is not mod:
                 sys.modules[name] = mod
-        for obj, attrs in self.saved:
+                changed.append(f"sys.modules[{name!r}]")
+        for label, obj, attrs in self.saved:
             current = vars(obj)
             for key, value in attrs.items():
                 if current.get(key, _MISSING) is not value:
+                    changed.append(f"{label}.{key}")
                     try:
                         setattr(obj, key, value)
                     except (AttributeError, TypeError):
                         pass
+        return changed
+
+
+def _own_classes(name: str, obj) -> list[tuple[str, type]]:
+    """The classes a module defines itself (pytest's RaisesContext, ExceptionInfo, ApproxBase, ...)."""
+    if not isinstance(obj, type(sys)) or name in ("builtins", "torch", "numpy"):
+        return []
+    return [(f"{name}.{k}", v) for k, v in list(vars(obj).items())
+            if isinstance(v, type) and getattr(v, "__module__", None) == name]
 
 
 _MISSING = object()

@@ -1,16 +1,27 @@
 """Reference observations: what the tests observe when run on the solution.
 
 Hidden (and public) tests are judged against observations the grader computes itself from
-``solutions/<topic>/<topic>.py``, cached on disk under a key of every source that could change
-them. Students' ``check()`` uses ``assignments/<topic>/snapshots.json`` instead (``make
-snapshots``), which holds the public tests' reference observations only.
+``solutions/<topic>/<topic>.py``. Students' ``check()`` uses ``assignments/<topic>/snapshots.json``
+instead (``make snapshots``), which holds the public tests' reference observations only.
+
+Seeds: every test's inputs come from a seed made of a salt and the test's id. Students' checks
+and the snapshots use the public salt ``""``; grading uses ``RUN_SALT``, drawn anew by every
+grading process, so a submission cannot tell which test is running from its inputs, nor replay
+a snapshot. The reference is therefore computed once per grading process (a batch shares it
+with its workers), kept on disk (the sandboxed child is forked from the grader and must not
+find expected values in its memory) and read back only if its content hash, kept in this
+process, still matches: nothing a child could have written decides another submission's grade.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import secrets
+import shutil
+import tempfile
 from pathlib import Path
 
 import torch
@@ -21,6 +32,10 @@ from .notebook import read_submission
 from .supervisor import run_submission
 
 SNAPSHOT_FORMAT = 1
+PUBLIC_SALT = ""
+RUN_SALT = secrets.token_hex(8)
+_DIGESTS: dict[str, str] = {}  # cache file -> sha256 of what this process wrote there
+_TMP: list[Path] = []
 
 
 class ReferenceFailure(Exception):
@@ -28,7 +43,14 @@ class ReferenceFailure(Exception):
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("AUTOGRADER_CACHE", REPO / ".cache" / "reference"))
+    """Where reference observations are kept: ``$AUTOGRADER_CACHE``, else a private folder of this
+    process (removed when it exits)."""
+    if os.environ.get("AUTOGRADER_CACHE"):
+        return Path(os.environ["AUTOGRADER_CACHE"])
+    if not _TMP:
+        _TMP.append(Path(tempfile.mkdtemp(prefix="autograder-reference-")))
+        atexit.register(shutil.rmtree, _TMP[0], True)
+    return _TMP[0]
 
 
 def _sources_key(assignment: Assignment, device_type: str) -> str:
@@ -43,9 +65,9 @@ def _sources_key(assignment: Assignment, device_type: str) -> str:
     return h.hexdigest()[:20]
 
 
-def compute(assignment: Assignment, cases: list[Case], device: str) -> dict[str, list[dict]]:
+def compute(assignment: Assignment, cases: list[Case], device: str, salt: str = PUBLIC_SALT) -> dict[str, list[dict]]:
     """Run the cases on the reference solution (sandboxed like any submission)."""
-    report = run_submission(read_submission(assignment.solution_path), cases, assignment, device)
+    report = run_submission(read_submission(assignment.solution_path), cases, assignment, device, salt=salt)
     problems = [f"cell {q}: {e}" for q, e in report.cell_errors.items()]
     out = {}
     for c in cases:
@@ -62,25 +84,39 @@ def compute(assignment: Assignment, cases: list[Case], device: str) -> dict[str,
     return out
 
 
-def observations(assignment: Assignment, cases: list[Case], device: str) -> dict[str, list[dict]]:
-    """Reference observations for ``cases`` on ``device``, computed once and cached."""
+def observations(assignment: Assignment, cases: list[Case], device: str,
+                 salt: str | None = None) -> dict[str, list[dict]]:
+    """Reference observations for ``cases`` on ``device`` with ``salt`` (this run's by default)."""
+    salt = RUN_SALT if salt is None else salt
     device_type = device.split(":")[0]
-    path = cache_dir() / f"{assignment.id}-{device_type}-{_sources_key(assignment, device_type)}.json"
-    cached = {}
-    if path.exists():
-        try:
-            cached = json.loads(path.read_text())
-        except ValueError:
-            cached = {}
+    key = hashlib.sha256(f"{_sources_key(assignment, device_type)}|{salt}".encode()).hexdigest()[:24]
+    path = cache_dir() / f"{assignment.id}-{device_type}-{key}.json"
+    cached = _read_verified(path)
     missing = [c for c in cases if c.id not in cached]
     if missing:
-        cached.update(compute(assignment, missing, device))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        cached.update(compute(assignment, missing, device, salt))
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data = json.dumps(cached, sort_keys=True).encode()
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(cached, sort_keys=True))
-        os.chmod(tmp, 0o600)  # the sandboxed child (user nobody) must not read the reference
+        tmp.write_bytes(data)
+        os.chmod(tmp, 0o600)
         tmp.replace(path)
+        _DIGESTS[str(path)] = hashlib.sha256(data).hexdigest()
     return {c.id: cached[c.id] for c in cases}
+
+
+def _read_verified(path: Path) -> dict:
+    """The cache file's content if it is exactly what this process (or its batch parent) wrote."""
+    expected = _DIGESTS.get(str(path))
+    if expected is None:
+        return {}
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    if hashlib.sha256(data).hexdigest() != expected:
+        return {}  # changed since: recompute
+    return json.loads(data)
 
 
 # ---------------------------------------------------------------------------- snapshots
@@ -89,7 +125,7 @@ def observations(assignment: Assignment, cases: list[Case], device: str) -> dict
 def write_snapshots(assignment: Assignment, cases: list[Case]) -> Path:
     """Write the public tests' reference observations (CPU) for students' ``check()``."""
     public = [c for c in cases if c.public]
-    obs = compute(assignment, public, "cpu")
+    obs = compute(assignment, public, "cpu", PUBLIC_SALT)
     data = {"format": SNAPSHOT_FORMAT, "assignment": assignment.id, "tests": obs}
     text = json.dumps(data, sort_keys=True, indent=1) + "\n"
     assignment.snapshots_path.write_text(text)

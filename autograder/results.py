@@ -41,6 +41,7 @@ class GradeResult:
     tests: list[TestResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # submission-level problems
     notes: list[str] = field(default_factory=list)  # sandbox degradations, warnings
+    flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
     seconds: float = 0.0
 
     @property
@@ -59,6 +60,10 @@ class GradeResult:
     @property
     def max_score(self) -> float:
         return sum(q.points for q in self.assignment.graded)
+
+    def flag_lines(self) -> list[str]:
+        """The integrity flags as ``question: what`` lines, for the instructor's gradebook."""
+        return [f"{q}: {f}" for q, fs in self.flags.items() for f in fs]
 
     def to_gradescope(self) -> dict:
         a = self.assignment

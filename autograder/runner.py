@@ -65,12 +65,12 @@ def _student_frames(e: BaseException) -> str:
 
 
 def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...] = (),
-             time_limit: float | None = None) -> dict:
+             time_limit: float | None = None, salt: str = "") -> dict:
     """Run one case; never raises (but for the process being killed)."""
     from shared.seed import seed_everything, stable_hash
 
     observer = Observer()
-    seed = stable_hash(case.id)
+    seed = stable_hash(salt + case.id)  # salt "" for checks and snapshots; a secret per grading run
     seed_everything(seed)
     fixtures = {"sub": sub, "observe": observer, "device": device, "seed": seed,
                 "gen": torch.Generator().manual_seed(seed)}
@@ -78,7 +78,7 @@ def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...
     for name in FIXTURES:
         if name in case.func.__code__.co_varnames[: case.func.__code__.co_argcount]:
             kwargs[name] = fixtures[name]
-    status, message = "passed", ""
+    status, message, forbidden_used = "passed", "", False
     t0 = time.perf_counter()
     try:
         with alarm(time_limit), forbid(forbidden, case.question):
@@ -90,7 +90,7 @@ def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...
     except NotImplementedError as e:
         status, message = "failed", f"not implemented yet: {e}" if str(e) else "not implemented yet"
     except ForbiddenAPIError as e:
-        status, message = "failed", str(e)
+        status, message, forbidden_used = "failed", str(e), True
     except BaseException as e:  # noqa: BLE001 - student code may raise anything, SystemExit included
         from _pytest.outcomes import OutcomeException, Skipped
 
@@ -101,25 +101,39 @@ def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...
         else:
             status, message = "error", f"{type(e).__name__}: {e}{_student_frames(e)}"
     return {"id": case.id, "status": status, "message": message[:4000], "obs": observer.records,
-            "seconds": round(time.perf_counter() - t0, 4)}
+            "seconds": round(time.perf_counter() - t0, 4), "forbidden": forbidden_used}
 
 
 def run_cases(cases: list[Case], sub, device: torch.device, *, forbidden: dict[str, tuple[str, ...]],
-              budgets: dict[str, float], emit: Callable[[dict], None], pristine=None) -> None:
+              budgets: dict[str, float], emit: Callable[[dict], None], pristine=None,
+              drain: Callable[[], list[str]] = list, salt: str = "") -> None:
     """Run cases in order within each question's remaining time budget, emitting start/end events.
 
-    ``pristine`` (a ``Pristine`` snapshot) undoes the submission's monkeypatches before each test.
+    ``pristine`` (a ``Pristine`` snapshot) undoes the submission's monkeypatches before each test,
+    and after it: a test during which graded code replaced part of the libraries the tests rely
+    on (pytest's ``raises``, ``torch.allclose``, the engine) fails, since its checks may have been
+    disabled. ``drain`` hands over the audit guard's refusals; they, forbidden-API attempts and
+    such replacements go to the grader as integrity flags (instructors see them, students do not).
     """
     used: dict[str, float] = {}
     for case in cases:
         if pristine is not None:
             pristine.restore()
         left = budgets.get(case.question, 60.0) - used.get(case.question, 0.0)
+        emit({"ev": "start", "id": case.id})
         if left <= 0:
-            emit({"ev": "end", "id": case.id, "status": "timeout", "obs": [], "seconds": 0.0,
+            emit({"ev": "end", "id": case.id, "status": "timeout", "obs": [], "seconds": 0.0, "flags": drain(),
                   "message": f"{case.question}: not run, the question's time limit was used up by earlier tests"})
             continue
-        emit({"ev": "start", "id": case.id})
-        result = run_case(case, sub, device, forbidden=forbidden.get(case.question, ()), time_limit=left)
+        result = run_case(case, sub, device, forbidden=forbidden.get(case.question, ()), time_limit=left, salt=salt)
         used[case.question] = used.get(case.question, 0.0) + result["seconds"]
-        emit({"ev": "end", **result})
+        flags = drain()
+        if result.pop("forbidden", False):
+            flags.append(f"forbidden API: {result['message'][:200]}")
+        changed = pristine.restore() if pristine is not None else []
+        if changed:
+            flags.append("graded code replaced " + ", ".join(changed[:5]) + " while the test ran")
+            result.update(status="failed", obs=[], message=(
+                f"{case.question}: while this test ran, your code replaced {changed[0]}, part of the libraries the "
+                "tests use; graded code may not change them"))
+        emit({"ev": "end", **result, "flags": flags})

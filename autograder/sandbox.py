@@ -22,7 +22,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from .confine import CLONE_NEWNET, build_root, drop_privileges, enter_pid_namespace, unshare
+from .confine import CLONE_NEWNET, build_root, drop_privileges, enter_pid_namespace, mount_proc, unshare
 
 NOBODY = 65534
 
@@ -142,8 +142,8 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
         home = "/scratch"
         why = enter_pid_namespace()  # needs the private mount namespace for its own /proc
         if why:
-            notes.append(f"processes not isolated: the submission can see other processes, and read through "
-                         f"/proc/<pid>/ what they can (no PID namespace: {why})")
+            notes.append(f"processes not isolated: the submission can see other processes (no PID namespace: {why})")
+            mount_proc()
     os.chdir(home)
     log = os.open("output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     null = os.open(os.devnull, os.O_RDONLY)

@@ -41,7 +41,13 @@ class RunReport:
     outcomes: dict[str, dict] = field(default_factory=dict)  # case id -> end event
     cell_errors: dict[str, str] = field(default_factory=dict)  # question -> why its cell did not run
     notes: list[str] = field(default_factory=list)  # what the sandbox could not apply
+    flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
     restarts: int = 0
+
+    def flag(self, question: str, what: str) -> None:
+        found = self.flags.setdefault(question, [])
+        if what not in found and len(found) < 50:
+            found.append(what)
 
 
 @functools.cache
@@ -73,7 +79,7 @@ def snapshot():
 
 def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases: list[Case],
            assignment: Assignment, device: str, skip_cells: dict[str, str], budgets: dict[str, float],
-           limits: Limits, scratch: Path) -> None:
+           limits: Limits, scratch: Path, salt: str) -> None:
     """Runs in the forked child; never returns."""
     code = 0
     try:
@@ -98,7 +104,7 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
                          f"ignores, and escaped background processes may survive ({cage.why})")
         from .guard import install
 
-        install()  # from here on, untrusted code cannot reach frames, gc lists, ctypes or /proc/*/mem
+        drain = install()  # from here on, untrusted code cannot reach frames, gc lists, ctypes or /proc/*/mem
         emit({"ev": "hello", "notes": notes})
         forbidden = {q.id: q.forbidden for q in assignment.questions}
         pristine = snapshot()  # taken in the warm parent, which never runs student code
@@ -108,10 +114,12 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
             torch.backends.cudnn.allow_tf32 = False
         mod = build_module(sub, assignment.owners, skip=skip_cells, forbidden=forbidden,
                            on_cell=lambda q: emit({"ev": "cell", "q": q}))
-        pristine.restore()
+        changed = pristine.restore()
         mod._errors.update(skip_cells)  # cells an earlier child died in: say why their names are missing
-        emit({"ev": "built", "errors": dict(mod._errors)})
-        run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit, pristine=pristine)
+        flags = drain() + [f"a graded cell replaced {name} in the grader's libraries" for name in changed]
+        emit({"ev": "built", "errors": dict(mod._errors), "flags": flags})
+        run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit, pristine=pristine, drain=drain,
+                  salt=salt)
         emit({"ev": "done"})
     except BaseException:  # noqa: BLE001 - the parent sees the missing "done" and reports it
         import traceback
@@ -173,7 +181,7 @@ def _describe_exit(status: int) -> str:
 
 
 def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, device: str = "cpu",
-                   limits: Limits | None = None) -> RunReport:
+                   limits: Limits | None = None, salt: str = "") -> RunReport:
     """Run ``cases`` against ``sub`` in sandboxed children; return what they reported."""
     limits = limits or Limits(memory_mb=assignment.memory_mb)
     limits_cpu = sum(q.time_limit for q in assignment.graded) + STARTUP
@@ -201,9 +209,10 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 pid = os.fork()
                 if pid == 0:
                     os.close(read_fd)
-                    _child(write_fd, nonce, cage, sub, remaining, assignment, device, skip_cells, left, limits, scratch)
+                    _child(write_fd, nonce, cage, sub, remaining, assignment, device, skip_cells, left, limits, scratch,
+                           salt)
                 os.close(write_fd)
-                blame = _watch(pid, read_fd, nonce, remaining, report, used, left)
+                blame = _watch(pid, read_fd, nonce, remaining, report, used, left, remaining[0].question)
                 os.close(read_fd)
                 status = _stop(pid, finished=blame is None)
                 cage.kill_all()  # also what left the process group (setsid, double fork)
@@ -240,14 +249,83 @@ def _by_question(cases: list[Case]) -> list[list[Case]]:
     return list(groups.values())
 
 
+MAX_LINE = 8 << 20  # bytes in one event: observations of a test included
+MAX_FIELD = 4000  # characters of a message, a name, a note
+MAX_OBS = 2000  # observations per test
+
+
+class Lines:
+    """Splits the child's bytes into lines in linear time; a line longer than MAX_LINE is dropped whole."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.skipping = False  # inside an overlong line: drop up to its newline
+        self.overlong = 0
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        out = []
+        start = 0
+        while True:
+            nl = chunk.find(b"\n", start)
+            if nl < 0:
+                break
+            if not self.skipping:
+                self.buf += chunk[start:nl]
+                out.append(bytes(self.buf))
+            self.buf.clear()
+            self.skipping = False
+            start = nl + 1
+        if not self.skipping:
+            self.buf += chunk[start:]
+            if len(self.buf) > MAX_LINE:
+                self.buf.clear()
+                self.skipping = True
+                self.overlong += 1
+        return out
+
+
+def _clip(value, n: int = MAX_FIELD) -> str:
+    text = str(value)
+    return text if len(text) <= n else text[:n] + " [...]"
+
+
+def _end_event(ev: dict, case: Case) -> dict:
+    """An ``end`` event reduced to known fields of bounded size."""
+    obs = ev.get("obs") if isinstance(ev.get("obs"), list) else []
+    clean = []
+    for o in obs[:MAX_OBS]:
+        if isinstance(o, dict):
+            clean.append({"name": _clip(o.get("name"), 200), "value": o.get("value"),
+                          "rtol": o.get("rtol"), "atol": o.get("atol")})
+    status = ev.get("status") if ev.get("status") in ("passed", "failed", "error", "timeout", "skipped") else "error"
+    seconds = ev.get("seconds")
+    return {"id": case.id, "status": status, "message": _clip(ev.get("message", "")), "obs": clean,
+            "seconds": float(seconds) if isinstance(seconds, (int, float)) else 0.0}
+
+
 def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunReport, used: dict[str, float],
-           left: dict[str, float]):
-    """Consume one child's events. Returns None when it finished, else (kind, item, reason)."""
+           left: dict[str, float], question: str):
+    """Consume one child's events. Returns None when it finished, else (kind, item, reason).
+
+    The child must say, in this order: ``hello``, ``cell``/``built``, then for each test in the
+    order given ``start`` and ``end``, then ``done``. Anything else that carries the channel's
+    secret (an event out of order, a test that was not started, one that is not next) means
+    graded code forged the channel: the child is stopped and the question flagged. Lines
+    without the secret are ignored (and flagged: the runner never writes them).
+    """
     by_id = {c.id: c for c in remaining}
-    buf = b""
+    lines = Lines()
     current: tuple[str, str] | None = ("startup", "")
+    phase = "hello"  # what may come next: hello -> build -> tests -> (done)
     started = time.monotonic()
     deadline = started + STARTUP
+
+    def anomaly(what: str):
+        report.flag(question, f"channel anomaly: {what}")
+        _kill(pid)
+        kind, item = current or ("idle", "")
+        return kind, item, f"{question}: the grading process reported something it never sends ({what})"
+
     while True:
         timeout = deadline - time.monotonic()
         if timeout <= 0:
@@ -264,39 +342,45 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
         chunk = os.read(fd, 1 << 20)
         if not chunk:  # EOF: the child is gone
             return (*current, None) if current else ("idle", "", None)
-        buf += chunk
-        *lines, buf = buf.split(b"\n")
-        for line in lines:
+        for line in lines.feed(chunk):
             try:
                 ev = json.loads(line)
-            except ValueError:
-                continue  # student code wrote into the channel: ignore what is not ours
+            except (ValueError, RecursionError):
+                ev = None
             if not isinstance(ev, dict) or ev.get("k") != nonce:
+                report.flag(question, "data on the result channel that the runner did not write")
                 continue
             kind = ev.get("ev")
             now = time.monotonic()
-            if kind == "hello":
-                report.notes = [str(n) for n in ev.get("notes", [])]
-                current = ("startup", "")
-            elif kind == "cell":
-                q = str(ev.get("q"))
+            if kind == "hello" and phase == "hello":
+                report.notes = [_clip(n) for n in (ev.get("notes") or [])[:20]]
+                phase = "build"
+            elif kind == "cell" and phase == "build":
+                q = _clip(ev.get("q"), 100)
                 current, started, deadline = ("cell", q), now, now + min(left.get(q, 60.0), STARTUP) + GRACE
-            elif kind == "built":
-                errors = ev.get("errors") or {}
-                report.cell_errors.update({str(k): str(v) for k, v in errors.items()})
-                current, deadline = None, now + STARTUP
-            elif kind == "start" and ev.get("id") in by_id:
-                case = by_id[ev["id"]]
+            elif kind == "built" and phase == "build":
+                errors = ev.get("errors") if isinstance(ev.get("errors"), dict) else {}
+                report.cell_errors.update({_clip(k, 100): _clip(v) for k, v in list(errors.items())[:100]})
+                for f in (ev.get("flags") or [])[:20]:
+                    report.flag(question, _clip(f))
+                current, deadline, phase = None, now + STARTUP, "tests"
+            elif kind == "start" and phase == "tests" and current is None and remaining \
+                    and ev.get("id") == remaining[0].id:
+                case = remaining[0]
                 budget = left.get(case.question, 60.0) - used.get(case.question, 0.0)
                 current, started, deadline = ("test", case.id), now, now + max(budget, 0.0) + GRACE
-            elif kind == "end" and ev.get("id") in by_id:
-                case = by_id[ev["id"]]
-                if current == ("test", case.id):
-                    used[case.question] = used.get(case.question, 0.0) + (now - started)
-                report.outcomes[case.id] = ev
+            elif kind == "end" and current is not None and current[0] == "test" and ev.get("id") == current[1]:
+                case = by_id.pop(current[1])
+                used[case.question] = used.get(case.question, 0.0) + (now - started)
+                report.outcomes[case.id] = _end_event(ev, case)
+                for f in (ev.get("flags") or [])[:20]:
+                    report.flag(question, _clip(f))
                 remaining.remove(case)
-                del by_id[case.id]
                 current, deadline = None, now + STARTUP
-            elif kind == "done":
+            elif kind == "done" and phase == "tests" and current is None and not remaining:
                 return None
-
+            else:
+                return anomaly(f"{_clip(kind, 40)!s} event out of order")
+        if lines.overlong:
+            lines.overlong = 0
+            report.flag(question, "an event larger than the channel allows")

@@ -85,6 +85,60 @@ def vault_send():
     ok, value = gens[0].send((code, sys.modules["json"].__file__))
     if not ok:
         raise value
+def merged_walk():
+    import heapq
+    return [f for f, _ in heapq.merge(traceback.walk_stack(None))]
+def summary_with_locals():
+    return [fs.locals for fs in traceback.StackSummary.extract(traceback.walk_stack(None), capture_locals=True)]
+def exception_with_locals():
+    try:
+        raise ValueError
+    except ValueError as e:
+        return traceback.TracebackException.from_exception(e, capture_locals=True)
+def generator_locals():
+    def gen():
+        yield 1
+    g = gen()
+    next(g)
+    return inspect.getgeneratorlocals(g)
+def signal_frame():
+    import os, signal
+    got = []
+    signal.signal(signal.SIGUSR1, lambda s, f: got.append(f))
+    os.kill(os.getpid(), signal.SIGUSR1)
+    if got[0] is None:
+        raise ForbiddenAPIError("no frame handed over")
+def fresh_signal():
+    saved = sys.modules.pop("_signal")
+    try:
+        import _signal
+    finally:
+        sys.modules["_signal"] = saved
+def sourceless_pyc():
+    import importlib.machinery, marshal, os, tempfile, json
+    target = json.__file__
+    data = marshal.dumps(compile("import sys\\nF = sys._getframe", "X" * len(target), "exec"))
+    path = os.path.join(tempfile.mkdtemp(), "walker.pyc")
+    with open(path, "wb") as f:
+        f.write(importlib.util.MAGIC_NUMBER + bytes(12) + data.replace(b"X" * len(target), target.encode()))
+    loader = importlib.machinery.SourcelessFileLoader("walker", path)
+    mod = importlib.util.module_from_spec(importlib.util.spec_from_loader("walker", loader))
+    loader.exec_module(mod)
+def compile_bytecode_directly():
+    import importlib._bootstrap_external as ext, marshal
+    return ext._compile_bytecode(marshal.dumps(compile("x = 1", "<made>", "exec")), name="m")
+class ForbiddenAPIError(Exception):
+    pass
+attempt("heapq.merge(walk_stack)", merged_walk)
+attempt("StackSummary capture_locals", summary_with_locals)
+attempt("TracebackException capture_locals", exception_with_locals)
+attempt("inspect.getgeneratorlocals", generator_locals)
+attempt("signal handler frame", signal_frame)
+attempt("a fresh _signal", fresh_signal)
+attempt("sourceless .pyc claiming json.py", sourceless_pyc)
+attempt("_compile_bytecode", compile_bytecode_directly)
+attempt("gc.set_debug", lambda: gc.set_debug(gc.DEBUG_SAVEALL))
+attempt("logging.currentframe", lambda: __import__("logging").currentframe())
 attempt("_imp._fix_co_filename", rename)
 fresh_imp = lambda: importlib.util.module_from_spec(importlib.util.find_spec("_imp"))
 attempt("a fresh _imp", lambda: rename(fresh_imp()._fix_co_filename))
@@ -118,6 +172,19 @@ RESULT["compile own source"] = eval(compile("1 + 1", "<string>", "eval"))
 RESULT["own /proc"] = open("/proc/self/status").read().startswith("Name:")
 import wave  # not imported yet: loads from a .pyc through the guarded importlib helpers
 RESULT["lazy import"] = wave.__name__
+import io
+buffer = io.BytesIO()
+torch.save(torch.ones(2), buffer)  # lazily imports torch modules that read frames for themselves
+RESULT["torch.save"] = buffer.tell() > 0
+RESULT["format_stack"] = "GRADED: probe" in "".join(traceback.format_stack())
+class Base(typing.NamedTuple):
+    a: int
+RESULT["typing.NamedTuple"] = Base(3).a
+import signal, os
+got = []
+signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))
+os.kill(os.getpid(), signal.SIGUSR1)
+RESULT["signal handler"] = got == [signal.SIGUSR1]
 '''
 
 
@@ -137,7 +204,8 @@ def test_graded_code_cannot_reach_frames_objects_or_memory():
 def test_ordinary_student_code_still_works():
     assert _probe(ORDINARY) == {"classes": [2, 1, 2], "format_exc": True, "tqdm": 6, "torch": 2,
                                 "own code": "<lambda>", "compile own source": 2, "own /proc": True,
-                                "lazy import": "wave"}
+                                "lazy import": "wave", "torch.save": True, "format_stack": True,
+                                "typing.NamedTuple": 3, "signal handler": True}
 
 
 def test_trusted_files():
