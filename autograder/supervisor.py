@@ -95,6 +95,11 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
 
         def emit(event: dict) -> None:
             data = (dumps({**event, "k": nonce}, allow_nan=True) + "\n").encode()
+            if len(data) > MAX_LINE and event.get("ev") == "end":  # observations too large to send: say so
+                mb = len(data) / 2**20
+                data = (dumps({**event, "k": nonce, "status": "error", "obs": [], "message": (
+                    f"the values this test recorded from your code are {mb:.0f} MB, too large to compare: "
+                    "check the shapes your code returns")}) + "\n").encode()
             while data:
                 data = data[write(write_fd, data):]
 

@@ -87,6 +87,7 @@ def test_attack_scores_nothing_and_harms_nothing(toy, attack, server, tmp_path):
     assert canary.read_text() == "still here" and (toy.repo / "assignments").is_dir()
     assert not (results_dir / "results.json").exists()
     assert server.connections == 0
+    assert not [p for p in Path("/dev/shm").iterdir() if p.name.startswith(MARKER)], "files left in the host's /dev/shm"
     time.sleep(0.2)
     assert not _leftover_processes(), "a process started by the submission outlived its grading"
 

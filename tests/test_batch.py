@@ -96,3 +96,63 @@ def test_batch_is_deterministic(toy, klass, tmp_path):
     a = {r["student"]: strip(r) for r in Gradebook(tmp_path / "a" / "gradebook.sqlite").rows("toy")}
     b = {r["student"]: strip(r) for r in Gradebook(tmp_path / "b" / "gradebook.sqlite").rows("toy")}
     assert a == b
+
+
+def _class_of(root, names):
+    for name in names:
+        notebook(root / f"{name}.ipynb")
+    return root
+
+
+def test_a_dying_worker_costs_one_submission_and_resume_retries_it_a_bounded_number_of_times(toy, tmp_path, monkeypatch):
+    """A worker that dies (here: on Bob's submission) costs Bob an error row and nothing else, with one
+    job too (no grading happens in the batch's own process); a resumed batch retries Bob, at most
+    MAX_ATTEMPTS times in all, then keeps him as failed; grades.csv is written every time."""
+    import os
+
+    import autograder.batch as batch
+
+    real = batch._grade_one
+
+    def dies_on_bob(entry):
+        if entry.student == "bob":
+            os.kill(os.getpid(), 9)
+        return real(entry)
+
+    monkeypatch.setattr(batch, "_grade_one", dies_on_bob)
+    folder = _class_of(tmp_path / "class", ["alice", "bob", "carol"])
+    out = tmp_path / "out"
+    for run in range(1, batch.MAX_ATTEMPTS + 2):
+        summary = grade_folder(toy, folder, out, jobs=1, progress=False)
+        rows = {r["student"]: r for r in Gradebook(out / "gradebook.sqlite").rows("toy")}
+        assert rows["alice"]["score"] == rows["carol"]["score"] == 5.0
+        assert rows["bob"]["score"] == 0.0 and "failed" in rows["bob"]["errors"][0]
+        assert (out / "grades.csv").exists()
+        expected = 3 if run == 1 else (1 if run <= batch.MAX_ATTEMPTS else 0)
+        assert summary["graded"] == expected, (run, summary)
+    assert "recorded as failed" in rows["bob"]["errors"][0]
+    feedback = json.loads((out / "bob" / "results.json").read_text())
+    assert "/" not in feedback["output"].split(":", 1)[1], "no machine path in what Bob reads"
+
+
+def test_a_stalled_worker_is_replaced(toy, tmp_path, monkeypatch):
+    import time
+
+    import autograder.batch as batch
+
+    real = batch._grade_one
+
+    def stalls_on_bob(entry):
+        if entry.student == "bob":
+            time.sleep(600)
+        return real(entry)
+
+    monkeypatch.setattr(batch, "_grade_one", stalls_on_bob)
+    monkeypatch.setattr(batch, "deadline_seconds", lambda a: 20.0)
+    folder = _class_of(tmp_path / "class", ["alice", "bob", "carol"])
+    t0 = time.monotonic()
+    grade_folder(toy, folder, tmp_path / "out", jobs=2, progress=False)
+    assert time.monotonic() - t0 < 120
+    rows = {r["student"]: r for r in Gradebook(tmp_path / "out" / "gradebook.sqlite").rows("toy")}
+    assert rows["alice"]["score"] == rows["carol"]["score"] == 5.0
+    assert "stalled" in rows["bob"]["errors"][0]
