@@ -104,7 +104,7 @@ def _class_of(root, names):
     return root
 
 
-def test_a_dying_worker_costs_one_submission_and_resume_retries_it_a_bounded_number_of_times(toy, tmp_path, monkeypatch):
+def test_a_dying_worker_costs_one_submission_and_resume_retries_it_boundedly(toy, tmp_path, monkeypatch):
     """A worker that dies (here: on Bob's submission) costs Bob an error row and nothing else, with one
     job too (no grading happens in the batch's own process); a resumed batch retries Bob, at most
     MAX_ATTEMPTS times in all, then keeps him as failed; grades.csv is written every time."""
