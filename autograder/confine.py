@@ -89,7 +89,7 @@ def _place(source: str, root: str) -> str | None:
 
 
 def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
-               devices: tuple[str, ...] = ()) -> str | None:
+               devices: tuple[str, ...] = (), covered: tuple[str, ...] = ()) -> str | None:
     """In a new mount namespace, make a root holding only what a submission needs, and enter it.
 
     The new root is a small tmpfs at ``base`` (an empty folder). It holds read-only binds of the
@@ -98,7 +98,9 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
     only the harmless devices (and ``devices``, e.g. GPUs), a private ``/dev/shm``, and
     ``/scratch``: a tmpfs of ``disk_mb`` MiB owned by ``uid``, the only writable place, which
     vanishes with the namespace. Everything else (home folders, the repository, classmates'
-    submissions, the gradebook) does not exist there. None on success, else why not.
+    submissions, the gradebook) does not exist there; ``covered`` folders that an allowed path
+    would show (the engine's topic folders, where the course is installed into site-packages)
+    are covered by empty mounts. None on success, else why not.
     """
     why = unshare(CLONE_NEWNS)
     if why:
@@ -119,6 +121,12 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
         why = _bind(path, base + path) if os.path.exists(path) else None
         if why:
             return why
+    for path in covered:
+        if os.path.isdir(base + path):
+            why = _mount(b"tmpfs", base + path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         b"size=4k,mode=0555")
+            if why:
+                return why
     dev = base + "/dev"
     os.makedirs(dev)
     why = _mount(b"tmpfs", dev, b"tmpfs", MS_NOSUID | MS_NOEXEC, b"size=64k,mode=0755")

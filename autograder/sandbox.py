@@ -65,6 +65,14 @@ def student_view() -> tuple[str, ...]:
     return tuple(sorted((paths - inside_python) | files))
 
 
+def engine_folders() -> tuple[str, ...]:
+    """The engine's topic folders (hidden tests, mutants, variants): never in the child's view, even
+    where the course is installed into site-packages."""
+    from .guard import ENGINE
+
+    return tuple(sorted(str(p) for p in ENGINE.iterdir() if p.is_dir() and p.name != "__pycache__"))
+
+
 @functools.cache
 def can_drop_user() -> tuple[bool, str]:
     """Root can switch to nobody only if nobody can still read Python and the course packages.
@@ -131,7 +139,8 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
     drop, why_not_nobody = can_drop_user() if limits.drop_user else (False, "")
     uid = NOBODY if drop else os.geteuid()
     devices = tuple(os.path.basename(p) for p in glob.glob("/dev/nvidia*")) if device_type == "cuda" else ()
-    why = build_root(str(scratch), student_view(), disk_mb=limits.disk_mb, uid=uid, devices=devices)
+    why = build_root(str(scratch), student_view(), disk_mb=limits.disk_mb, uid=uid, devices=devices,
+                     covered=engine_folders())
     if why:
         notes.append(f"files not confined: the submission can read what the grader's user can (the solutions, "
                      f"other submissions) and write outside its scratch folder (no private root: {why})")
