@@ -72,7 +72,8 @@ def test_attack_scores_nothing_and_harms_nothing(toy, attack, server, tmp_path):
     canary.write_text("still here")
     results_dir = tmp_path / "results"
     params = {"port": server.port, "canary": canary, "repo": toy.repo, "cache": cache_dir(),
-              "marker": MARKER, "results_dir": results_dir}
+              "marker": MARKER, "results_dir": results_dir, "class_dir": tmp_path / "class",
+              "out_dir": tmp_path / "out"}
     text = attack.read_text()
     for key, value in params.items():
         text = text.replace("{" + key + "}", str(value))
@@ -95,3 +96,48 @@ def test_attack_scores_nothing_and_harms_nothing(toy, attack, server, tmp_path):
 def test_grader_is_unharmed_after_the_corpus(toy, toy_notebook):
     """After every attack, an honest submission still gets full marks."""
     assert grade(toy, toy_notebook()).score == 5.0
+
+
+BATCH_ATTACKS = ["read_classmates", "read_host_files", "forge_via_heapq_merge", "fill_disk", "escape_mounts_as_root",
+                 "patch_pytest_raises", "huge_result"]
+
+
+def test_attacks_in_a_batch_leave_honest_classmates_alone(toy, server, tmp_path):
+    """A class where honest students sit beside attackers: the attackers score nothing on add, the
+    honest students keep full marks, the gradebook and grades.csv are the grader's own, and the
+    forging attacker is flagged for the instructor (never in what a student reads)."""
+    import csv
+    import json
+
+    from autograder.batch import Gradebook, grade_folder
+    from tests.conftest import TOY_OK, write_notebook
+
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    params = {"port": server.port, "canary": tmp_path / "canary", "repo": toy.repo, "cache": cache_dir(),
+              "marker": MARKER, "results_dir": tmp_path / "results", "class_dir": folder, "out_dir": out}
+    for i in range(3):
+        write_notebook(folder / f"honest{i}.ipynb", [("code", "import torch"), ("code", TOY_OK["add"]),
+                                                      ("code", TOY_OK["scale"])])
+    for name in BATCH_ATTACKS:
+        text = (Path(__file__).parent / "adversarial" / f"{name}.py").read_text()
+        for key, value in params.items():
+            text = text.replace("{" + key + "}", str(value))
+        _, sub = mutant_submission(toy, Path(name), text)
+        cells = [("code", c.source) for c in [*sub.imports, *sub.graded.values()]]
+        write_notebook(folder / f"attacker_{name}.ipynb", cells)
+    grade_folder(toy, folder, out, jobs=2, progress=False)
+    rows = {r["student"]: r for r in Gradebook(out / "gradebook.sqlite").rows("toy")}
+    for i in range(3):
+        assert rows[f"honest{i}"]["score"] == 5.0, rows[f"honest{i}"]
+    for name in BATCH_ATTACKS:
+        row = rows[f"attacker_{name}"]
+        assert row["questions"]["add"]["score"] == 0.0, (name, row["questions"])
+        assert row["questions"]["scale"]["score"] == 3.0, (name, row["questions"])
+    assert rows["attacker_forge_via_heapq_merge"]["flags"], "the forging attempt is flagged"
+    student_view = json.dumps(json.loads((out / "attacker_forge_via_heapq_merge" / "results.json").read_text()))
+    assert "flag" not in student_view and "channel" not in student_view
+    with open(out / "grades.csv") as f:
+        grades = {r["student"]: r for r in csv.DictReader(f)}
+    assert float(grades["honest0"]["total"]) == 5.0
+    assert not [p for p in Path("/dev/shm").iterdir() if p.name.startswith(MARKER)]
