@@ -49,11 +49,11 @@ def figure_png() -> bytes:
     return _PNG[0]
 
 
-def answer(student: str, qid: str) -> str:
-    return f"{student} answers {qid}: the update is scaled per coordinate, so the decay is too."
+def answer(token: str, qid: str) -> str:
+    return f"Essay {token} answers {qid}: the update is scaled per coordinate, so the decay is too."
 
 
-def class_notebook(a, path: Path, student: str, swaps: list[str], cells: dict[str, str] | None = None) -> Path:
+def class_notebook(a, path: Path, token: str, swaps: list[str], cells: dict[str, str] | None = None) -> Path:
     """The master with ``swaps`` (``mutants/<name>`` or ``variants/<name>``) and ``cells`` substituted."""
     master = parse_percent(a.solution_path.read_text())
     replaced: dict[str, str] = {}
@@ -71,7 +71,7 @@ def class_notebook(a, path: Path, student: str, swaps: list[str], cells: dict[st
                                           "data": {"image/png": png, "text/plain": "<Figure>"}}]})
             head = c.source.split("\n# BEGIN SOLUTION")[0].split("BEGIN SOLUTION")[0].rstrip()
             nb_cells.append({"cell_type": "markdown", "metadata": {},
-                             "source": f"{head}\n\n{answer(student, c.question)}"})
+                             "source": f"{head}\n\n{answer(token, c.question)}"})
             continue
         source = replaced.get(c.question, c.source) if c.question else c.source
         if c.kind == "code":
@@ -94,7 +94,7 @@ def build_class(a, root: Path) -> Path:
     due = datetime.fromisoformat(DUE)
     meta = {}
     for folder, (name, sid, email, hours, swaps) in STUDENTS.items():
-        class_notebook(a, root / folder / "optimizers.ipynb", name, swaps)
+        class_notebook(a, root / folder / "optimizers.ipynb", sid, swaps)
         when = due + timedelta(hours=hours)
         meta[folder] = {":submitters": [{":name": name, ":sid": sid, ":email": email}],
                         ":created_at": when.strftime("%Y-%m-%d %H:%M:%S.123456789 %z"), ":score": 0.0}
