@@ -51,8 +51,8 @@ def cmd_grade(args) -> int:
         from .term_cli import grade_folder_cmd
 
         return grade_folder_cmd(args, load_assignment(args.topic), _device(args.device))
-    if args.student:
-        print("error: --student needs a class folder", file=sys.stderr)
+    if args.student or args.question:
+        print("error: --student and --question regrade a class folder", file=sys.stderr)
         return 2
     result = grade(args.topic, args.submission, _device(args.device), public_only=args.public_only)
     if args.out:
@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                    "gradebook, grades.csv and DIR/<student>/{results.json,feedback.md}")
     g.add_argument("--public-only", action="store_true")
     g.add_argument("--student", action="append", help="regrade only this student of the folder (repeatable)")
+    g.add_argument("--question", help="regrade only this question of the folder (the rest of each row stays)")
     g.add_argument("--keep-missing", action="store_true", help="keep rows of students gone from the folder")
     g.add_argument("--replace", action="store_true", help="let --out, which holds another folder's grades, be "
                    "started again")

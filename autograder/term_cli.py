@@ -34,10 +34,19 @@ def grade_folder_cmd(args, a, device: str) -> int:
             missing = sorted(set(args.student) - names)
             if missing:
                 raise RosterError(f"no submission of {', '.join(missing)} in {args.submission}")
-            folder, regrade = Path(tmp), True
+            folder, regrade = Path(tmp) / "only", True
+            folder.mkdir()
             for s in args.student:  # a folder holding only these students' submissions
                 os.symlink(items[s].resolve(), folder / items[s].name)
-        summary = grade_folder(a, folder, out, device=device, jobs=args.jobs, regrade=regrade)
+        if args.question:
+            from .regrade import regrade_question
+
+            if not (out / "gradebook.sqlite").exists():
+                raise RosterError(f"--question regrades a graded class: nothing graded in {out} yet")
+            summary = regrade_question(a, folder, out, args.question, Path(tmp) / "scratch", device=device,
+                                       jobs=args.jobs)
+        else:
+            summary = grade_folder(a, folder, out, device=device, jobs=args.jobs, regrade=regrade)
     kept = after_grading(a, args.submission, out, keep_missing=args.keep_missing or bool(args.student))
     print(f"graded {summary['graded']} of {summary['submissions']} submissions "
           f"({summary['skipped']} already in the gradebook) in {summary['seconds']:.1f} s "
