@@ -106,7 +106,7 @@ def topic_report(topic: str, grades: Path, out: Path, repo: Path = REPO) -> Path
                    [[s["question"] + (" (written)" if s["manual"] else ""), f"{s['points']:g}", s["n"],
                      f"{s['mean']:.2f}", f"{s['median']:.2f}", s["zero"], s["full"]] for s in stats])]
     fig, (h, b) = plt.subplots(1, 2, figsize=(10, 3.2))
-    h.hist(totals, bins=min(20, max(5, n)), range=(0, total_max), color="#4a7ab5", edgecolor="white")
+    h.hist(totals, bins=max(5, min(40, round(total_max))), range=(0, total_max), color="#4a7ab5", edgecolor="white")
     h.set(title="Totals", xlabel="points", ylabel="students")
     b.barh([s["question"] for s in stats][::-1], [s["mean"] / s["points"] if s["points"] else 0 for s in stats][::-1],
            color="#6a9f58")
