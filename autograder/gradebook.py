@@ -5,7 +5,8 @@ that a regrade never loses it: written scores entered by TAs (``written``), per-
 overrides with a reason and an author (``overrides``), who each submission belongs to and when it
 was submitted (``students``, from Gradescope's ``submission_metadata.yml``), and which folder the
 rows were graded from (``meta``). ``flags`` (integrity flags) are for instructors only: they
-appear in ``grades.csv`` and never in a student's files.
+appear in ``grades.csv`` and never in a student's files; so are ``details`` (a row's optional
+test id -> full failure message, hidden tests included: ``GradeResult.instructor_details()``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     topic TEXT NOT NULL, student TEXT NOT NULL, sha256 TEXT NOT NULL, score REAL, max_score REAL,
     questions TEXT, results TEXT, errors TEXT, seconds REAL, graded_at TEXT, flags TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (topic, student));
+    details TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (topic, student));
 CREATE TABLE IF NOT EXISTS written (
     topic TEXT NOT NULL, student TEXT NOT NULL, question TEXT NOT NULL, score REAL NOT NULL,
     grader TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', entered_at TEXT NOT NULL,
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS students (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-RESULT_KEYS = ("student", "sha256", "score", "max_score", "questions", "results", "errors", "seconds", "flags")
+RESULT_KEYS = ("student", "sha256", "score", "max_score", "questions", "results", "errors", "seconds", "flags",
+               "details")
 
 
 def _now() -> str:
@@ -69,8 +71,9 @@ class Gradebook:
         self.db = sqlite3.connect(path)
         self.db.executescript(SCHEMA)
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(results)")}
-        if "flags" not in columns:  # a gradebook written before flags existed
-            self.db.execute("ALTER TABLE results ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'")
+        for column, default in (("flags", "[]"), ("details", "{}")):  # a gradebook from before they existed
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE results ADD COLUMN {column} TEXT NOT NULL DEFAULT '{default}'")
         self.db.commit()
 
     def close(self) -> None:
@@ -86,9 +89,10 @@ class Gradebook:
         flags = [str(f) for f in row.get("flags") or []]
         self.db.execute(
             "INSERT OR REPLACE INTO results (topic, student, sha256, score, max_score, questions, results, errors, "
-            "seconds, graded_at, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+            "seconds, graded_at, flags, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 topic, row["student"], row["sha256"], row["score"], row["max_score"], json.dumps(row["questions"]),
-                json.dumps(row["results"]), json.dumps(row["errors"]), row["seconds"], _now(), json.dumps(flags)))
+                json.dumps(row["results"]), json.dumps(row["errors"]), row["seconds"], _now(), json.dumps(flags),
+                json.dumps(row.get("details") or {})))
         self.db.commit()
 
     def rows(self, topic: str) -> list[dict]:
@@ -97,7 +101,7 @@ class Gradebook:
         out = []
         for values in cur:
             row = dict(zip(RESULT_KEYS, values))
-            for k in ("questions", "results", "errors", "flags"):
+            for k in ("questions", "results", "errors", "flags", "details"):
                 row[k] = json.loads(row[k])
             out.append(row)
         return out

@@ -74,7 +74,7 @@ class GradeResult:
                 "status": "passed" if t.passed else "failed",
                 "visibility": "visible" if t.case.public else a.hidden_visibility,
                 "output": t.student_output,
-                # hidden tests' messages hold expected values: instructors read them in the gradebook
+                # hidden tests' messages hold expected values: for instructors only (``instructor_details``)
                 "extra_data": {"question": q, "test_id": t.case.id, "kind": t.kind,
                                **({"detail": t.message} if t.case.public else {})},
             })
@@ -92,6 +92,10 @@ class GradeResult:
                 "stdout_visibility": "hidden", "tests": tests,
                 "extra_data": {"assignment": a.id, "device": self.device, "seconds": round(self.seconds, 3),
                                "questions": {q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()}}}
+
+    def instructor_details(self) -> dict[str, str]:
+        """test id -> full message of every failed test, hidden ones included: never for students."""
+        return {t.case.id: t.message for t in self.tests if not t.passed}
 
     def write(self, out_dir: str | Path) -> Path:
         out = Path(out_dir)

@@ -53,12 +53,12 @@ def test_flags_never_reach_student_files(toy, tmp_path):
     from autograder.batch import write_student_files
 
     book = Gradebook(tmp_path / "gradebook.sqlite")
-    book.put("toy", row("alice", flags=["SECRET-FLAG"]))
+    book.put("toy", {**row("alice", flags=["SECRET-FLAG"]), "details": {"hidden/t::x": "expected 3.14159"}})
     r = book.rows("toy")[0]
-    assert r["flags"] == ["SECRET-FLAG"]
+    assert r["flags"] == ["SECRET-FLAG"] and r["details"] == {"hidden/t::x": "expected 3.14159"}
     write_student_files(tmp_path / "alice", r["results"])
     for f in (tmp_path / "alice").iterdir():
-        assert "SECRET-FLAG" not in f.read_text()
+        assert "SECRET-FLAG" not in f.read_text() and "3.14159" not in f.read_text()
 
 
 def test_old_gradebook_gains_a_flags_column(toy, tmp_path):
@@ -71,7 +71,7 @@ def test_old_gradebook_gains_a_flags_column(toy, tmp_path):
     db.commit()
     db.close()
     book = Gradebook(path)
-    assert book.rows("toy")[0]["flags"] == []
+    assert book.rows("toy")[0]["flags"] == [] and book.rows("toy")[0]["details"] == {}
     book.put("toy", row("new", flags=["f"]))
     assert {r["student"]: r["flags"] for r in book.rows("toy")} == {"old": [], "new": ["f"]}
 
@@ -92,3 +92,16 @@ def test_per_test_scores_sum_exactly_to_the_question(toy, weights):
     assert all(abs(v * 100 - c) < 1e-9 for v, c in zip(shares.values(), cents))
     assert sum(cents) == 200  # the question's 2 points, to the hundredth
     assert max(cents) - min(cents) <= 100 * 2 * max(weights) / sum(weights) + 1
+
+
+def test_hidden_details_for_instructors_only(toy, toy_notebook):
+    import json
+
+    from autograder.api import grade
+
+    r = grade(toy, toy_notebook(add="# GRADED: add\ndef add(a, b):\n    return a - b\n"))
+    hidden = [t for t in r.tests if not t.passed and not t.case.public]
+    assert hidden and all("max abs error" in r.instructor_details()[t.case.id] for t in hidden)
+    for t in r.to_gradescope()["tests"]:
+        if t["visibility"] != "visible":
+            assert "max abs error" not in json.dumps(t) and "detail" not in t["extra_data"]
