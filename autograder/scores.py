@@ -6,7 +6,7 @@
     alice,written_adamw,1             alice,1,0.5
     alice,written_ns,0.5              bob,,1        (an empty cell: not graded yet)
 
-A student is named as in the gradebook (the submission's name) or by SID or email (from
+A student is named as in the gradebook (the submission's name) or by name, SID or email (from
 Gradescope's metadata). Everything is checked before anything is written: one bad line, nothing
 imported.
 """
@@ -36,7 +36,7 @@ def _resolver(book: Gradebook, topic: str):
     names = set(book.graded(topic))
     alias: dict[str, str] = {}
     for student, ident in book.identities(topic).items():
-        for k in ("sid", "email"):
+        for k in ("name", "sid", "email"):
             for v in str(ident.get(k, "")).split(" & "):
                 if v:
                     alias[v.strip().lower()] = student

@@ -6,6 +6,7 @@ versions, no code), so the test checks which builds the script asks for, not PyT
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -63,7 +64,8 @@ def run_setup(zip_path: Path, tmp: Path, torch_version: str) -> dict[str, str]:
     return {p["name"].lower(): p["version"] for p in json.loads(listed)}
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="setup.sh needs bash")
+@pytest.mark.skipif(shutil.which("bash") is None or importlib.util.find_spec("ensurepip") is None,
+                    reason="setup.sh needs bash and a Python that can build a venv with pip")
 def test_setup_installs_cpu_only_torch_in_a_fresh_venv(tmp_path):
     a = load_assignment("optimizers")
     path = build(a, tmp_path / "optimizers.zip")

@@ -81,7 +81,7 @@ def test_scores_import_and_export(copy, optimizers, tmp_path, term, capsys):
     wide = tmp_path / "ta.csv"
     wide.write_text("student,written_adamw,written_ns,grader\nsubmission_1001,1,0.5,ta_ann\n3032,0.25,,ta_bo\n")
     long = tmp_path / "long.csv"
-    long.write_text("student,question,score,comment\nerin,written_mup,1,good\n")
+    long.write_text("student,question,score,comment\nerin,written_mup,1,good\ncarol li,written_mup,0.75,\n")
     assert cli.main(["scores", "import", "optimizers", str(wide), "--out", str(out)]) == 0
     assert cli.main(["scores", "import", "optimizers", str(long), "--out", str(out), "--by", "prof_x"]) == 0
     rows = read(out / "grades.csv")
@@ -90,6 +90,7 @@ def test_scores_import_and_export(copy, optimizers, tmp_path, term, capsys):
     assert a["written_graders"] == "ta_ann" and e["written_graders"] == "prof_x" and b["written_graders"] == "ta_bo"
     assert a["written_pending"] == "written_mup" and b["written_pending"] == "written_ns written_mup"
     assert float(b["total"]) == pytest.approx(float(b["autograded"]) + 0.25)
+    assert rows["submission_1003"]["written_mup"] == "0.75"  # named as in Gradescope's metadata
     bad = tmp_path / "bad.csv"
     bad.write_text("student,question,score\nnobody,written_ns,1\nsubmission_1001,written_ns,5\n"
                    "submission_1001,adam,1\nsubmission_1001,written_mup,x\n")
