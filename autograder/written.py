@@ -81,7 +81,8 @@ def _heading(nbformat, a: Assignment, qid: str, first: bool, who: str | None = N
     q = a.question(qid)
     n = [x.id for x in a.questions if x.manual].index(qid) + 1
     title = f"Written question {n}: {q.title} ({q.points:g} points)" + (f" | {who}" if who else "")
-    cells = [] if first else [nbformat.v4.new_raw_cell("\\clearpage", metadata={"raw_mimetype": "text/latex"})]
+    cells = [] if first else [nbformat.v4.new_raw_cell("\\clearpage", metadata={"raw_mimetype": "text/latex",
+                                                                               "format": "text/latex"})]
     cells.append(nbformat.v4.new_markdown_cell(("" if first else BREAK + "\n\n") + f"# {html.escape(title)}"))
     return cells
 
@@ -170,11 +171,18 @@ def render_written(a: Assignment, path: Path, out: Path, *, anonymise: bool = Tr
         if engine:
             _write(nb, out / "students" / f"{_safe(student)}.pdf", engine)
             pdfs += 1
-    labels = {s: (f"Student {i + 1}" if anonymise else s) for i, s in enumerate(sorted(found))}
+    meta = {}
+    if path.is_dir():
+        from .roster import read_metadata
+
+        meta = read_metadata(path)  # Gradescope's export: who each submission belongs to
+    who = {s: meta.get(s, {}).get("name") or s for s in found}
+    labels = {s: (f"Student {i + 1}" if anonymise else who[s]) for i, s in enumerate(sorted(found))}
     with open(out / "key.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["label", "student"])
-        w.writerows([[labels[s], s] for s in sorted(found)])
+        w.writerow(["label", "student", "name", "sid", "email"])
+        w.writerows([[labels[s], s, *(meta.get(s, {}).get(k, "") for k in ("name", "sid", "email"))]
+                     for s in sorted(found)])
     for q in manual:
         nb = nbformat.v4.new_notebook()
         for i, s in enumerate(sorted(found)):

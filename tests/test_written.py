@@ -40,9 +40,10 @@ def test_written_pages_of_a_class(export, optimizers, tmp_path, capsys):
     assert all(f"Student {i}" in q_page for i in range(1, 6)) and not any(s in q_page for s in STUDENTS)
     assert q_page.count("answers written_ns") == 5
     with open(out / "key.csv") as f:
-        assert {r["label"]: r["student"] for r in csv.DictReader(f)}["Student 1"] == ZIPPED
+        key = {r["label"]: r for r in csv.DictReader(f)}
+    assert key["Student 1"]["student"] == ZIPPED and key["Student 2"]["sid"] == "3031"
     assert cli.main(["written", "optimizers", str(export), "--out", str(tmp_path / "n"), "--names", "--no-pdf"]) == 0
-    assert "submission_1001" in (tmp_path / "n" / "questions" / "written_mup.html").read_text()
+    assert "Alice Ng" in (tmp_path / "n" / "questions" / "written_mup.html").read_text()  # from the metadata
 
 
 def test_one_notebook_and_no_engine(export, optimizers, tmp_path, monkeypatch, capsys):
@@ -63,3 +64,23 @@ def test_missing_answer_and_unreadable(optimizers, tmp_path):
     res = written.render_written(optimizers, tmp_path / "c", tmp_path / "o", pdf=False)
     assert res["students"] == 1 and "broken" in res["message"]
     assert "No answer" in (tmp_path / "o" / "students" / "blank.html").read_text()
+
+
+def test_pdfs_where_an_engine_exists(export, optimizers, tmp_path, monkeypatch):
+    """With an engine, each student also gets a PDF whose questions start on new pages (LaTeX \\clearpage)."""
+    seen = []
+
+    class FakePDF:
+        def from_notebook_node(self, nb):
+            seen.append(nb)
+            return b"%PDF-1.7 stand-in", {}
+
+    real = written._exporter
+    monkeypatch.setattr(written, "pdf_engine", lambda: "latex")
+    monkeypatch.setattr(written, "_exporter", lambda kind: FakePDF() if kind == "latex" else real(kind))
+    res = written.render_written(optimizers, export, tmp_path / "p")
+    assert res["pdfs"] == 5 and "HTML and PDF (latex)" in res["message"]
+    assert (tmp_path / "p" / "students" / "submission_1002.pdf").read_bytes().startswith(b"%PDF")
+    breaks = [c for c in seen[0].cells if c.cell_type == "raw"]
+    assert len(breaks) == 2 and all(c.source == "\\clearpage" and c.metadata["format"] == "text/latex"
+                                    for c in breaks)
