@@ -10,7 +10,7 @@ DEVICE  ?= cpu
 OUT     ?= build/results
 TOPICS  := $(notdir $(patsubst %/,%,$(dir $(wildcard assignments/*/assignment.toml))))
 
-.PHONY: setup demo test release snapshots grade check mutants bench lint clean gradescope
+.PHONY: setup demo test release snapshots grade check mutants bench lint clean gradescope term-demo
 
 setup: $(STAMP)
 
@@ -48,6 +48,9 @@ check: setup
 
 mutants: setup
 	$(PYTHON) -m autograder mutants $(HW)
+
+term-demo: setup  # every instructor command on a synthetic class: build/term-demo/index.html
+	$(PYTHON) scripts/term_demo.py
 
 bench: setup
 	$(PYTHON) scripts/bench.py $(HW)

@@ -41,19 +41,19 @@ def _topic_of(notebook: Path, given: str | None) -> str:
 
 def cmd_grade(args) -> int:
     from .api import grade
+    from .manifest import load_assignment
 
+    load_assignment(args.topic)  # an unknown topic is said first
+    if not args.submission.exists():  # a typo is not a student with zero points
+        print(f"error: {args.submission} does not exist", file=sys.stderr)
+        return 2
     if args.submission.is_dir():
-        from .batch import grade_folder
-        from .manifest import load_assignment
+        from .term_cli import grade_folder_cmd
 
-        a = load_assignment(args.topic)
-        out = args.out or Path("build") / "grades" / a.id
-        summary = grade_folder(a, args.submission, out, device=_device(args.device), jobs=args.jobs,
-                               regrade=args.regrade)
-        print(f"graded {summary['graded']} of {summary['submissions']} submissions "
-              f"({summary['skipped']} already in the gradebook) in {summary['seconds']:.1f} s "
-              f"with {summary['jobs']} workers; gradebook, grades.csv and per-student feedback in {out}")
-        return 0
+        return grade_folder_cmd(args, load_assignment(args.topic), _device(args.device))
+    if args.student or args.question:
+        print("error: --student and --question regrade a class folder", file=sys.stderr)
+        return 2
     result = grade(args.topic, args.submission, _device(args.device), public_only=args.public_only)
     if args.out:
         path = result.write(args.out)
@@ -176,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--out", type=Path, help="write DIR/results.json (Gradescope schema); for a folder, the "
                    "gradebook, grades.csv and DIR/<student>/{results.json,feedback.md}")
     g.add_argument("--public-only", action="store_true")
+    g.add_argument("--student", action="append", help="regrade only this student of the folder (repeatable)")
+    g.add_argument("--question", help="regrade only this question of the folder (the rest of each row stays)")
+    g.add_argument("--keep-missing", action="store_true", help="keep rows of students gone from the folder")
+    g.add_argument("--replace", action="store_true", help="let --out, which holds another folder's grades, be "
+                   "started again")
     g.add_argument("--json", action="store_true", help="print results.json instead of the table")
     g.add_argument("--details", action=argparse.BooleanOptionalAction, default=True,
                    help="list failing tests with their messages (default on)")
@@ -214,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     gr.set_defaults(func=cmd_gradescope_run)
 
     sp.add_parser("list", help="topics and questions").set_defaults(func=cmd_list)
+    from .term_cli import register
+
+    register(sp)  # scores, report, similarity, written
 
     args = p.parse_args(argv)
     try:
@@ -224,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         from .collect import CollectionError
         from .manifest import ManifestError
         from .reference import ReferenceFailure
+        from .roster import RosterError
+        from .scores import ScoresError
 
-        if isinstance(e, (CollectionError, ManifestError, ReferenceFailure)):
+        if isinstance(e, (CollectionError, ManifestError, ReferenceFailure, RosterError, ScoresError)):
             print(f"error: {e}", file=sys.stderr)
             return 2
         raise

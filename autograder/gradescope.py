@@ -17,15 +17,41 @@ from .manifest import REPO, Assignment
 
 TORCH = "torch==2.14.1"
 
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
 SETUP_SH = """#!/usr/bin/env bash
 # Runs once when Gradescope builds the image (Ubuntu): Python 3.11 in a venv, the pinned packages.
+# PyTorch: {torch_note}.
+# AUTOGRADER_ROOT, PYTHON and SKIP_APT=1 run the same steps elsewhere (a test, a local image).
 set -euo pipefail
-apt-get update
-apt-get install -y python3.11 python3.11-venv
-python3.11 -m venv /autograder/venv
-/autograder/venv/bin/pip install --upgrade pip
-/autograder/venv/bin/pip install -r /autograder/source/requirements.txt
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+if [ -z "${{SKIP_APT:-}}" ]; then
+    apt-get update
+    apt-get install -y python3.11 python3.11-venv
+fi
+"${{PYTHON:-python3.11}}" -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --upgrade pip
+"$ROOT/venv/bin/python" -m pip install {torch_args}
+"$ROOT/venv/bin/python" -m pip install -r "$ROOT/source/requirements.txt"
 """
+
+
+def wants_cuda(a: Assignment) -> bool:
+    """``[gradescope] cuda = true`` in assignment.toml: the image gets the CUDA build of PyTorch."""
+    import tomllib
+
+    manifest = a.root / "assignment.toml"
+    data = tomllib.loads(manifest.read_text()) if manifest.exists() else {}
+    return bool(data.get("gradescope", {}).get("cuda", False))
+
+
+def setup_sh(a: Assignment) -> str:
+    if wants_cuda(a):
+        return SETUP_SH.format(torch_note="the CUDA build from PyPI (about 6 GB: the assignment asks for CUDA)",
+                               torch_args=f'"{TORCH}"')
+    return SETUP_SH.format(torch_note="the CPU-only build from PyTorch's CPU index (no 6 GB CUDA libraries)",
+                           torch_args=f'--index-url {CPU_INDEX} "{TORCH}+cpu"')
+
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Runs per submission: grades /autograder/submission into /autograder/results/results.json.
@@ -64,7 +90,7 @@ def build(a: Assignment, out: Path) -> Path:
         z.writestr(info, data)
 
     with zipfile.ZipFile(out, "w") as z:
-        add(z, "setup.sh", SETUP_SH.encode(), 0o755)
+        add(z, "setup.sh", setup_sh(a).encode(), 0o755)
         add(z, "run_autograder", RUN_AUTOGRADER.format(topic=a.id).encode(), 0o755)
         add(z, "requirements.txt", requirements().encode())
         for f in _files(a):

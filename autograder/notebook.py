@@ -80,6 +80,10 @@ def read_cells(path: str | Path) -> list[Cell]:
         raw = path.read_bytes()
     except OSError as e:
         raise NotebookError(f"cannot read {path.name}: {e.strerror}") from None
+    if raw.startswith(b"PK\x03\x04"):
+        inner = _single_notebook(raw)
+        if inner is not None:  # some learning-management systems zip the one notebook
+            return parse_ipynb(inner[1], inner[0])
     for magic, kind in MAGIC.items():
         if raw.startswith(magic):
             raise NotebookError(f"{path.name} is {kind}, not a notebook: submit the .ipynb file itself")
@@ -90,6 +94,22 @@ def read_cells(path: str | Path) -> list[Cell]:
     if path.suffix == ".py":
         return parse_percent(text)
     return parse_ipynb(text, path.name)
+
+
+def _single_notebook(raw: bytes) -> tuple[str, str] | None:
+    """(name, text) of the only notebook in a zip that holds nothing else, else None."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            infos = [i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+                     and not Path(i.filename).name.startswith(".")]
+            if len(infos) != 1 or not infos[0].filename.endswith(".ipynb") or infos[0].file_size > MAX_BYTES:
+                return None
+            return Path(infos[0].filename).name, z.read(infos[0]).decode("utf-8")
+    except (zipfile.BadZipFile, UnicodeDecodeError, OSError, RuntimeError):
+        return None
 
 
 def parse_ipynb(text: str, name: str = "notebook") -> list[Cell]:

@@ -47,15 +47,15 @@ class GradeResult:
     @property
     def questions(self) -> dict[str, tuple[float, float]]:
         """question id -> (score, max score), autograded questions only."""
-        out = {q.id: (0.0, q.points) for q in self.assignment.graded}
+        cents = {q.id: 0 for q in self.assignment.graded}
         for t in self.tests:
-            s, m = out[t.case.question]
-            out[t.case.question] = (s + t.score, m)
-        return {q: (round(s, 6), m) for q, (s, m) in out.items()}
+            cents[t.case.question] += round(t.score * 100)
+        return {q.id: (cents[q.id] / 100, q.points) for q in self.assignment.graded}
 
     @property
     def score(self) -> float:
-        return round(sum(s for s, _ in self.questions.values()), 6)
+        """Exactly the sum of the per-test scores shown (whole hundredths of a point)."""
+        return sum(round(t.score * 100) for t in self.tests) / 100
 
     @property
     def max_score(self) -> float:
@@ -75,24 +75,32 @@ class GradeResult:
             counters[q] = counters.get(q, 0) + 1
             tests.append({
                 "name": t.case.name, "number": f"{order[q]}.{counters[q]}",
-                "score": round(t.score, 6), "max_score": round(t.max_score, 6),
+                "score": round(t.score, 2), "max_score": round(t.max_score, 2),
                 "status": "passed" if t.passed else "failed",
                 "visibility": "visible" if t.case.public else a.hidden_visibility,
                 "output": t.student_output,
-                "extra_data": {"question": q, "test_id": t.case.id, "kind": t.kind, "detail": t.message},
+                # hidden tests' messages hold expected values: for instructors only (``instructor_details``)
+                "extra_data": {"question": q, "test_id": t.case.id, "kind": t.kind,
+                               **({"detail": t.message} if t.case.public else {})},
             })
-        for q in a.questions:
-            if q.manual:
-                tests.append({"name": f"{q.id}: {q.title} (graded by course staff)", "number": f"{order[q.id]}.1",
-                              "score": 0.0, "max_score": 0.0, "status": "passed", "visibility": "visible",
-                              "output": f"Written answer, graded by course staff ({q.points:g} points).",
-                              "extra_data": {"question": q.id, "manual": True, "points": q.points}})
+        manual = [q for q in a.questions if q.manual]
+        for q in manual:  # no status: Gradescope shows neither a green pass nor a red fail
+            tests.append({"name": f"{q.id}: {q.title} (pending staff grading)", "number": f"{order[q.id]}.1",
+                          "score": 0.0, "max_score": 0.0, "visibility": "visible",
+                          "output": f"Written answer: pending, graded by course staff ({q.points:g} points).",
+                          "extra_data": {"question": q.id, "manual": True, "pending": True, "points": q.points}})
         lines = [f"{a.title}: {self.score:g} / {self.max_score:g} autograded points."]
+        if manual:
+            lines.append("Pending staff grading (written): " + ", ".join(f"{q.id} ({q.points:g})" for q in manual))
         lines += [f"Problem: {e}" for e in self.errors] + [f"Note: {n}" for n in self.notes]
         return {"score": self.score, "output": "\n".join(lines), "visibility": "visible",
                 "stdout_visibility": "hidden", "tests": tests,
                 "extra_data": {"assignment": a.id, "device": self.device, "seconds": round(self.seconds, 3),
                                "questions": {q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()}}}
+
+    def instructor_details(self) -> dict[str, str]:
+        """test id -> full message of every failed test, hidden ones included: never for students."""
+        return {t.case.id: t.message for t in self.tests if not t.passed}
 
     def write(self, out_dir: str | Path) -> Path:
         out = Path(out_dir)
@@ -134,10 +142,10 @@ def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dic
     weights: dict[str, float] = {}
     for c in cases:
         weights[c.question] = weights.get(c.question, 0.0) + c.weight
+    shares = allocate(assignment, cases, weights)
     results = []
     for c in cases:
-        q = assignment.question(c.question)
-        share = q.points * c.weight / weights[c.question]
+        share = shares[c.id]
         o = outcomes.get(c.id, {"status": "error", "message": "not run", "obs": []})
         status = o.get("status")
         if c.question in violations:
@@ -158,6 +166,25 @@ def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dic
     return results
 
 
+def allocate(assignment: Assignment, cases: list[Case], weights: dict[str, float]) -> dict[str, float]:
+    """Each test's points in whole hundredths, by weight, summing exactly to its question's points.
+
+    Largest remainders get the spare hundredths (ties: the earlier test), so 1 point over three
+    tests is 0.34 + 0.33 + 0.33, never three times 0.333333 that add up to 0.999999.
+    """
+    out: dict[str, float] = {}
+    for qid, total in weights.items():
+        mine = [c for c in cases if c.question == qid]
+        budget = round(assignment.question(qid).points * 100)
+        exact = [budget * c.weight / total for c in mine]
+        cents = [int(x) for x in exact]
+        spare = budget - sum(cents)
+        for i in sorted(range(len(mine)), key=lambda i: (cents[i] - exact[i], i))[:spare]:
+            cents[i] += 1
+        out.update({c.id: n / 100 for c, n in zip(mine, cents)})
+    return out
+
+
 def feedback_markdown(results: dict) -> str:
     """A student's feedback from their results.json: public details, hidden tests only as pass/fail."""
     lines = [f"# Feedback: {results['extra_data'].get('assignment', '')}", "",
@@ -166,9 +193,9 @@ def feedback_markdown(results: dict) -> str:
         lines.append(f"| {q} | {s['score']:g} / {s['max_score']:g} |")
     lines += ["", "## Tests", ""]
     for t in results["tests"]:
-        mark = "passed" if t["status"] == "passed" else "**failed**"
+        mark = {"passed": "passed", "failed": "**failed**"}.get(t.get("status"), "pending (staff grading)")
         shown = t["visibility"] == "visible"
         lines.append(f"- {t['name']}: {mark}" + ("" if shown else " (hidden test)"))
-        if t["status"] != "passed" and t.get("output"):
+        if t.get("status") == "failed" and t.get("output"):
             lines.append("  ```\n  " + t["output"].replace("\n", "\n  ") + "\n  ```")
     return "\n".join(lines) + "\n"

@@ -10,6 +10,8 @@ import pytest
 
 os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # as the CLI: never initialise CUDA before forking
 
+pytest_plugins = ["tests.instructors_class"]  # the synthetic class of the instructors' commands
+
 TOY_REPO = Path(__file__).parent / "fixtures" / "toyrepo"
 
 

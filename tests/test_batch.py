@@ -33,6 +33,11 @@ def klass(tmp_path):
     (root / "binary.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
     with zipfile.ZipFile(root / "zipped.zip", "w") as z:
         z.writestr("toy.ipynb", "{}")
+        z.writestr("notes.txt", "a zip with more than the notebook stays an error")
+    notebook(tmp_path / "lms" / "toy.ipynb")
+    with zipfile.ZipFile(root / "from_lms.zip", "w") as z:  # one notebook, as an LMS delivers it: graded
+        z.write(tmp_path / "lms" / "toy.ipynb", "toy.ipynb")
+        z.writestr("__MACOSX/._toy.ipynb", "resource fork")
     (root / "script.py").write_text("def add(a, b):\n    return a + b\n")
     (root / "empty_folder").mkdir()
     write_notebook(root / "other_assignment.ipynb", [("code", "# GRADED: adam\nclass Adam: pass")])
@@ -42,7 +47,7 @@ def klass(tmp_path):
 
 def test_find_submissions(klass):
     entries = {e.student: e for e in find_submissions(klass, "toy")}
-    assert "submission_metadata" not in entries and len(entries) == 11
+    assert "submission_metadata" not in entries and len(entries) == 12
     assert entries["submission_102"].path.name == "work.ipynb"
     assert entries["empty_folder"].path is None
 
@@ -50,9 +55,9 @@ def test_find_submissions(klass):
 def test_grade_a_class(toy, klass, tmp_path):
     out = tmp_path / "out"
     summary = grade_folder(toy, klass, out, jobs=2, progress=False)
-    assert summary["graded"] == summary["submissions"] == 11
+    assert summary["graded"] == summary["submissions"] == 12
     rows = {r["student"]: r for r in Gradebook(out / "gradebook.sqlite").rows("toy")}
-    assert rows["alice"]["score"] == rows["submission_101"]["score"] == 5.0
+    assert rows["alice"]["score"] == rows["submission_101"]["score"] == rows["from_lms"]["score"] == 5.0
     assert rows["submission_102"]["questions"]["add"]["score"] == 0.0
     assert rows["looper"]["questions"] == {"add": {"score": 0.0, "max_score": 2.0},
                                            "scale": {"score": 3.0, "max_score": 3.0}}
@@ -67,7 +72,7 @@ def test_grade_a_class(toy, klass, tmp_path):
     feedback = (out / "submission_102" / "feedback.md").read_text()
     assert "max abs error" in feedback  # the public test's details
     hidden = json.loads((out / "submission_102" / "results.json").read_text())
-    hidden_out = [t["output"] for t in hidden["tests"] if t["visibility"] != "visible" and t["status"] == "failed"]
+    hidden_out = [t["output"] for t in hidden["tests"] if t["visibility"] != "visible" and t.get("status") == "failed"]
     assert hidden_out and all("max abs error" not in o for o in hidden_out)
 
 

@@ -164,7 +164,8 @@ def test_results_json_schema(toy, toy_notebook, tmp_path):
     data = json.loads(r.write(tmp_path / "out").read_text())
     assert data["score"] == 3.0
     for t in data["tests"]:
-        assert {"name", "number", "score", "max_score", "status", "visibility", "output"} <= set(t)
+        assert {"name", "number", "score", "max_score", "visibility", "output"} <= set(t)
+        assert ("status" in t) != bool(t["extra_data"].get("manual"))  # written answers: pending, no status
         assert t["name"].split(":")[0] in {"add", "scale", "essay"}
         assert t["visibility"] in {"visible", "after_published"}
     manual = [t for t in data["tests"] if t["extra_data"].get("manual")]

@@ -1,0 +1,222 @@
+"""Who submitted what and when: Gradescope's ``submission_metadata.yml``, due dates and slip days.
+
+The late policy lives in ``course.toml`` (and a due date per assignment, in ``course.toml``'s
+``[due]`` table or the assignment's own ``[assignment] due``)::
+
+    [late]
+    slip_days = 5        # emergency slip days per student over the whole term
+    grace_minutes = 0    # an upload this close after the deadline is on time
+
+    [due]
+    optimizers = "2026-09-18T23:59:00-07:00"
+
+As in Berkeley's deep-learning course, late work is accepted only while slip days last: a
+submission later than the slip days the student has left is not accepted (penalty 100%) and uses
+none of them. Slip days are spent in course order, over every assignment of the course.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .gradebook import Gradebook, Late
+from .manifest import REPO, Assignment, list_topics
+
+METADATA = "submission_metadata.yml"
+COURSE_ENV = "AUTOGRADER_COURSE"  # a term's own course.toml (due dates, slip days), instead of the repo's
+
+
+class RosterError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Policy:
+    slip_days: int = 5
+    grace_minutes: float = 0.0
+
+
+def _plain(value):
+    """Gradescope writes Ruby symbols as keys (``:submitters:``): drop the colons."""
+    if isinstance(value, dict):
+        return {str(k).lstrip(":"): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def parse_time(value) -> datetime | None:
+    """A timestamp as Gradescope or a manifest writes it; naive times are taken as UTC."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        t = value
+    else:
+        text = str(value).strip()
+        head, _, rest = text.partition(".")  # Gradescope: 2026-09-18 22:01:05.123456789 -0700
+        if rest:
+            digits = rest[:len(rest) - len(rest.lstrip("0123456789"))]
+            text = f"{head}.{digits[:6]}{rest[len(digits):]}"
+        text = text.replace(" -", "-").replace(" +", "+").replace(" UTC", "+00:00").replace("Z", "+00:00")
+        try:
+            t = datetime.fromisoformat(text)
+        except ValueError:
+            raise RosterError(f"cannot read the time {value!r}") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def read_metadata(folder: Path) -> dict[str, dict]:
+    """submission folder -> {name, email, sid, submitted_at} from a Gradescope bulk export."""
+    import yaml
+
+    path = folder / METADATA
+    if not path.exists():
+        return {}
+    try:
+        data = _plain(yaml.safe_load(path.read_text()) or {})
+    except yaml.YAMLError as e:
+        raise RosterError(f"{path.name} is not valid YAML: {e}") from None
+    out = {}
+    for key, sub in data.items():
+        sub = sub or {}
+        people = sub.get("submitters") or []
+        t = parse_time(sub.get("created_at"))
+        out[str(key)] = {"name": " & ".join(str(p.get("name", "")) for p in people),
+                         "email": " & ".join(str(p.get("email", "")) for p in people),
+                         "sid": " & ".join(str(p.get("sid", "")) for p in people),
+                         "submitted_at": t.isoformat() if t else ""}
+    return out
+
+
+def load_policy(repo: Path = REPO) -> tuple[Policy, dict[str, datetime]]:
+    """The late policy and due dates: ``course.toml`` (or ``$AUTOGRADER_COURSE``), then ``assignment.toml``."""
+    course = Path(os.environ.get(COURSE_ENV) or repo / "course.toml")
+    data = tomllib.loads(course.read_text()) if course.exists() else {}
+    late = data.get("late", {})
+    policy = Policy(int(late.get("slip_days", 5)), float(late.get("grace_minutes", 0)))
+    dues = {t: parse_time(v) for t, v in data.get("due", {}).items()}
+    for manifest in (repo / "assignments").glob("*/assignment.toml"):
+        head = tomllib.loads(manifest.read_text()).get("assignment", {})
+        if "due" in head:
+            dues[head.get("id", manifest.parent.name)] = parse_time(head["due"])
+    return policy, {t: d for t, d in dues.items() if d is not None}
+
+
+def key_of(student: str, ident: dict) -> str:
+    """One student across assignments: SID, else email, else the submission's name."""
+    return ident.get("sid") or ident.get("email") or student
+
+
+def lateness(submissions: dict[str, dict[str, str]], dues: dict[str, datetime], policy: Policy,
+             order: list[str]) -> dict[tuple[str, str], Late]:
+    """(topic, student key) -> Late, spending each student's slip days in course ``order``.
+
+    ``submissions``: topic -> student key -> submission time (ISO, or "" when unknown).
+    """
+    out: dict[tuple[str, str], Late] = {}
+    left: dict[str, int] = {}
+    grace = timedelta(minutes=policy.grace_minutes)
+    for topic in [t for t in order if t in submissions] + sorted(set(submissions) - set(order)):
+        due = dues.get(topic)
+        for key, when in sorted(submissions[topic].items()):
+            t = parse_time(when) if when else None
+            if due is None or t is None or t <= due + grace:
+                out[topic, key] = Late()
+                continue
+            days = math.ceil((t - due - grace) / timedelta(days=1))
+            have = left.setdefault(key, policy.slip_days)
+            if days <= have:
+                left[key] = have - days
+                out[topic, key] = Late(days, days, 0.0)
+            else:
+                out[topic, key] = Late(days, 0, 1.0)
+    return out
+
+
+def course_books(root: Path, repo: Path = REPO) -> dict[str, Path]:
+    """topic -> gradebook, for each assignment graded under ``root`` (``root/<any>/gradebook.sqlite``)."""
+    found: dict[str, Path] = {}
+    for path in sorted(root.glob("*/gradebook.sqlite")):
+        book = Gradebook(path)
+        for topic in book.topics():
+            if topic in found:
+                raise RosterError(f"{topic} is graded twice under {root}: in {found[topic].parent.name} and "
+                                  f"{path.parent.name}")
+            found[topic] = path
+        book.close()
+    order = list_topics(repo)
+    return {t: found[t] for t in [*(t for t in order if t in found), *sorted(set(found) - set(order))]}
+
+
+def course_lateness(root: Path, repo: Path = REPO) -> dict[str, dict[str, Late]]:
+    """topic -> submission name -> Late, over every assignment graded under ``root``."""
+    policy, dues = load_policy(repo)
+    subs: dict[str, dict[str, str]] = {}
+    names: dict[str, dict[str, str]] = {}
+    for topic, path in course_books(root, repo).items():
+        book = Gradebook(path)
+        ids = book.identities(topic)
+        subs[topic], names[topic] = {}, {}
+        for student in book.graded(topic):
+            ident = ids.get(student, {})
+            subs[topic][key_of(student, ident)] = ident.get("submitted_at", "")
+            names[topic][student] = key_of(student, ident)
+        book.close()
+    late = lateness(subs, dues, policy, list_topics(repo))
+    return {t: {s: late[t, k] for s, k in names[t].items()} for t in names}
+
+
+def before_grading(a: Assignment, folder: Path, out: Path, *, replace: bool = False) -> None:
+    """Refuse to mix two class folders in one gradebook (``replace``: start it again)."""
+    book_path = out / "gradebook.sqlite"
+    if not book_path.exists():
+        return
+    book = Gradebook(book_path)
+    try:
+        old = book.source(a.id)
+        if old and old != str(folder.resolve()) and book.graded(a.id):
+            if not replace:
+                raise RosterError(f"{out} already holds the grades of {old} for {a.id}, not of {folder}: "
+                                  "pass another --out, or --replace to start this gradebook again")
+            book.prune(a.id, set())
+    finally:
+        book.close()
+
+
+def after_grading(a: Assignment, folder: Path, out: Path, *, keep_missing: bool = False,
+                  repo: Path | None = None) -> dict:
+    """Record the folder and who submitted when, drop students gone from the folder, export grades.csv."""
+    from .batch import find_submissions
+
+    repo = repo or a.repo
+    book = Gradebook(out / "gradebook.sqlite")
+    try:
+        book.set_source(a.id, str(folder.resolve()))
+        meta = read_metadata(folder)
+        present = {e.student for e in find_submissions(folder, a.id)}
+        for student in present:
+            ident = meta.get(student)  # without metadata, no submission time: never counted late
+            if ident is not None:
+                book.set_identity(a.id, student, **ident)
+        book.commit()
+        dropped = [] if keep_missing else book.prune(a.id, present)
+    finally:
+        book.close()
+    export(a, out, repo)
+    return {"dropped": dropped, "with_metadata": len(meta)}
+
+
+def export(a: Assignment, out: Path, repo: Path | None = None) -> Path:
+    """grades.csv of ``a`` with its lateness over the whole course (the gradebooks next to ``out``)."""
+    repo = repo or a.repo
+    late = course_lateness(out.parent, repo).get(a.id, {})
+    book = Gradebook(out / "gradebook.sqlite")
+    try:
+        return book.export_csv(a, out / "grades.csv", late)
+    finally:
+        book.close()

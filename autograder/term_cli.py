@@ -1,0 +1,167 @@
+"""The instructors' commands around grading: scores, report, similarity, written answers.
+
+Registered by ``cli.main``; each command is a thin layer over its module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from .roster import RosterError
+
+GRADES = Path("build") / "grades"
+
+
+def grades_dir(topic: str, out: Path | None) -> Path:
+    return out or GRADES / topic
+
+
+def grade_folder_cmd(args, a, device: str) -> int:
+    """``grade TOPIC FOLDER``: the batch, with the roster, one-student regrades and pruning around it."""
+    from .batch import find_submissions, grade_folder
+    from .roster import after_grading, before_grading
+
+    out = grades_dir(a.id, args.out)
+    before_grading(a, args.submission, out, replace=args.replace)
+    folder, regrade = args.submission, args.regrade
+    with tempfile.TemporaryDirectory(prefix="regrade-") as tmp:
+        if args.student:
+            items = {(p.stem if p.is_file() else p.name): p for p in args.submission.iterdir()}
+            names = {e.student for e in find_submissions(args.submission, a.id)}
+            missing = sorted(set(args.student) - names)
+            if missing:
+                raise RosterError(f"no submission of {', '.join(missing)} in {args.submission}")
+            folder, regrade = Path(tmp) / "only", True
+            folder.mkdir()
+            for s in args.student:  # a folder holding only these students' submissions
+                os.symlink(items[s].resolve(), folder / items[s].name)
+        if args.question:
+            from .regrade import regrade_question
+
+            if not (out / "gradebook.sqlite").exists():
+                raise RosterError(f"--question regrades a graded class: nothing graded in {out} yet")
+            summary = regrade_question(a, folder, out, args.question, Path(tmp) / "scratch", device=device,
+                                       jobs=args.jobs)
+        else:
+            summary = grade_folder(a, folder, out, device=device, jobs=args.jobs, regrade=regrade)
+    kept = after_grading(a, args.submission, out, keep_missing=args.keep_missing or bool(args.student))
+    print(f"graded {summary['graded']} of {summary['submissions']} submissions "
+          f"({summary['skipped']} already in the gradebook) in {summary['seconds']:.1f} s "
+          f"with {summary['jobs']} workers; gradebook, grades.csv and per-student feedback in {out}")
+    if kept["dropped"]:
+        print(f"dropped {len(kept['dropped'])} students no longer in {args.submission}: {', '.join(kept['dropped'])} "
+              "(--keep-missing keeps them)")
+    return 0
+
+
+def cmd_scores(args) -> int:
+    from .manifest import load_assignment
+    from .scores import import_scores, lms_csv, override
+
+    if args.action == "export":
+        path = args.lms or (args.root / "lms.csv")
+        print(f"wrote {lms_csv(args.root, path)}")
+        return 0
+    a = load_assignment(args.topic)
+    out = grades_dir(a.id, args.out)
+    if args.action == "import":
+        n = import_scores(a, args.csv, out, args.by)
+        print(f"imported {n['scores']} written scores of {n['students']} students; {out / 'grades.csv'} updated")
+    else:
+        path = override(a, out, args.student, args.question, args.delta, args.reason, args.by)
+        print(f"{args.student} {args.question} {args.delta:+g} ({args.reason}); {path} updated")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import course_report, topic_report
+
+    if args.course:
+        print(f"wrote {course_report(args.root, args.out or args.root / 'report')}")
+        return 0
+    if not args.topic:
+        raise RosterError("name a topic, or pass --course")
+    grades = args.grades or grades_dir(args.topic, None)
+    print(f"wrote {topic_report(args.topic, grades, args.out or grades / 'report')}")
+    return 0
+
+
+def cmd_similarity(args) -> int:
+    from .manifest import load_assignment
+    from .similarity import similarity_report
+
+    a = load_assignment(args.topic)
+    _exists(args.folder, folder=True)
+    res = similarity_report(a, args.folder, args.out, threshold=args.threshold)
+    print(f"compared {res['students']} submissions on {res['questions']} questions: {len(res['flagged'])} pairs "
+          f"at or above {args.threshold:g}; wrote {res['html']}")
+    for f in res["flagged"]:
+        print(f"  {f['question']:<16}{f['a']} ~ {f['b']}  {f['score']:.2f}")
+    return 0
+
+
+def cmd_written(args) -> int:
+    from .manifest import load_assignment
+    from .written import render_written
+
+    a = load_assignment(args.topic)
+    _exists(args.path)
+    res = render_written(a, args.path, args.out, anonymise=not args.names, pdf=args.pdf)
+    print(res["message"])
+    return 0
+
+
+def _exists(path: Path, folder: bool = False) -> None:
+    if not path.exists():
+        raise RosterError(f"{path} does not exist")
+    if folder and not path.is_dir():
+        raise RosterError(f"{path} is not a folder of submissions")
+
+
+def register(sp) -> None:
+    s = sp.add_parser("scores", help="written scores, overrides and the LMS export")
+    ssp = s.add_subparsers(dest="action", required=True)
+    si = ssp.add_parser("import", help="merge TA scores of written questions (CSV) into the gradebook")
+    si.add_argument("topic")
+    si.add_argument("csv", type=Path)
+    si.add_argument("--out", type=Path, help=f"the graded folder's output (default {GRADES}/<topic>)")
+    si.add_argument("--by", help="who entered the scores when the CSV has no grader column (default: you)")
+    so = ssp.add_parser("override", help="adjust one student's question by some points, with a reason")
+    so.add_argument("topic")
+    so.add_argument("--student", required=True)
+    so.add_argument("--question", required=True)
+    so.add_argument("--delta", type=float, required=True, help="points added (negative: taken away)")
+    so.add_argument("--reason", required=True)
+    so.add_argument("--by")
+    so.add_argument("--out", type=Path)
+    se = ssp.add_parser("export", help="the course-wide LMS CSV (Canvas, Moodle) over every graded assignment")
+    se.add_argument("--root", type=Path, default=GRADES, help="where each assignment was graded (ROOT/<topic>)")
+    se.add_argument("--lms", type=Path, help="the CSV to write (default ROOT/lms.csv)")
+    s.set_defaults(func=cmd_scores)
+
+    r = sp.add_parser("report", help="how the class did: an HTML page with plots")
+    r.add_argument("topic", nargs="?")
+    r.add_argument("--grades", type=Path, help=f"the graded output (default {GRADES}/<topic>)")
+    r.add_argument("--course", action="store_true", help="the course-wide view over every assignment under --root")
+    r.add_argument("--root", type=Path, default=GRADES)
+    r.add_argument("--out", type=Path)
+    r.set_defaults(func=cmd_report)
+
+    m = sp.add_parser("similarity", help="pairwise similarity of each graded cell across a class")
+    m.add_argument("topic")
+    m.add_argument("folder", type=Path)
+    m.add_argument("--out", type=Path, required=True)
+    m.add_argument("--threshold", type=float, default=0.8)
+    m.set_defaults(func=cmd_similarity)
+
+    w = sp.add_parser("written", help="render students' written answers (HTML; PDF where an engine exists)")
+    w.add_argument("topic")
+    w.add_argument("path", type=Path, help="a notebook or a class folder")
+    w.add_argument("--out", type=Path, required=True)
+    w.add_argument("--names", action="store_true", help="show students' names on the per-question pages")
+    w.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
+                   help="also write PDFs when a PDF engine is installed (default on)")
+    w.set_defaults(func=cmd_written)
