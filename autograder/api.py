@@ -46,7 +46,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
             cases = [c for c in cases if c.id in ref.load_snapshots(a)]
         report = run_submission(sub, cases, a, device, limits)
         outcomes, cell_errors = report.outcomes, report.cell_errors
-        result.notes.extend(report.notes)
+        result.sandbox.extend(report.notes)  # instructors only, never in what students read
         # Loaded only now: the sandboxed child is forked from this process and must not find the
         # expected values in its memory.
         reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)
