@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import types
 from pathlib import Path
 
 from .collect import collect
@@ -152,7 +153,7 @@ def check(question: str | None = None, *, topic: str | None = None, device: str 
     except (CheckError, ManifestError) as e:
         if quiet:
             raise
-        print(f"{FAIL} {e}")
+        print(f"{FAIL} {scrub_paths(str(e))}")
         return None
     errors = _kernel_cell_errors(a)
     if question is not None:
@@ -226,7 +227,8 @@ def report(result: GradeResult, question: str | None = None, cell_errors: dict[s
             continue
         tests = [t for t in result.tests if t.case.question == q.id]
         if q.id in cell_errors:
-            lines.append(f"{FAIL} {q.id}: the `# GRADED: {q.id}` cell does not run: {cell_errors[q.id]}")
+            how = "does not compile" if cell_errors[q.id].startswith("SyntaxError") else "failed when it ran"
+            lines.append(f"{FAIL} {q.id}: the `# GRADED: {q.id}` cell {how}: {scrub_paths(cell_errors[q.id])}")
             waiting += 1
         elif tests and all(_unwritten(t) for t in tests):
             lines.append(f"{FAIL} {q.id}: not implemented yet; write the cell that starts with `# GRADED: {q.id}` "
@@ -268,7 +270,19 @@ def run_check_command(args) -> int:
     try:
         result, text = check_notebook(args.notebook, question=args.question, topic=args.topic, device=args.device)
     except (CheckError, ManifestError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {scrub_paths(str(e))}", file=sys.stderr)
         return 2
     print(text)
     return 0 if result.passed else 1
+
+
+class _CallableModule(types.ModuleType):
+    """Importing ``autograder.check`` binds the package attribute ``check`` to this module, shadowing the
+    function (``from autograder import check`` after the setup cell would get the module): calling the
+    module calls the function, so both spellings work."""
+
+    def __call__(self, question: str | None = None, **kwargs):
+        return check(question, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -157,6 +157,21 @@ def scrub_paths(text: str) -> str:
     return _PATH.sub(".../", text)
 
 
+_STUDENT_FRAME = re.compile(r" \(in GRADED: [^\n]*? cell, line \d+: `[^\n]*`\)$")
+
+
+def teach(message: str) -> str:
+    """A test's failure message without pytest's assertion introspection (``assert False`` and ``+ where``
+    lines with memory addresses and truncated tensors): the author's message, and where in the student's
+    cell it failed. An assert without a message keeps only its first line."""
+    i = message.find("\nassert ")
+    cut = i if i >= 0 else (message.find("\n +  where ") if message.startswith("assert ") else -1)
+    if cut < 0:
+        return message
+    frame = _STUDENT_FRAME.search(message)
+    return message[:cut] + (frame.group(0) if frame and frame.start() > cut else "")
+
+
 def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dict],
               reference: dict[str, list[dict]], cell_errors: dict[str, str],
               violations: dict[str, str]) -> list[TestResult]:
@@ -174,7 +189,7 @@ def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dic
             passed, kind, msg = False, "forbidden API", violations[c.question]
         elif status != "passed":
             kind = FAILURE_KIND.get(status, "error")
-            msg = str(o.get("message") or kind)
+            msg = teach(str(o.get("message") or kind))
             if c.question in cell_errors and cell_errors[c.question] not in msg:
                 msg = f"{c.question}: the `# GRADED: {c.question}` cell did not run: {cell_errors[c.question]}\n{msg}"
             passed = False

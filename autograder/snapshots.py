@@ -101,7 +101,7 @@ def stable(records: list[dict], previous: list[dict] | None) -> list[dict]:
         if previous and i < len(previous):
             old = previous[i]
             same_meta = all(old.get(k) == rec.get(k) for k in ("name", "rtol", "atol"))
-            if same_meta and _close(value, old["value"]):
+            if same_meta and canonical(old["value"]) == old["value"] and _close(value, old["value"]):
                 value = old["value"]
         out.append({**rec, "value": value})
     return out
