@@ -19,3 +19,10 @@ def use(assignment: str) -> None:
     from .check import use as _use
 
     _use(assignment)
+
+
+def require(*questions: str) -> None:
+    """First line of an experiment cell: one clear line, before any figure, if a question it uses is unwritten."""
+    from .check import require as _require
+
+    _require(*questions)

@@ -231,8 +231,8 @@ def report(result: GradeResult, question: str | None = None, cell_errors: dict[s
             lines.append(f"{FAIL} {q.id}: the `# GRADED: {q.id}` cell {how}: {scrub_paths(cell_errors[q.id])}")
             waiting += 1
         elif tests and all(_unwritten(t) for t in tests):
-            lines.append(f"{FAIL} {q.id}: not implemented yet; write the cell that starts with `# GRADED: {q.id}` "
-                         f"({len(tests)} public test{'s' if len(tests) > 1 else ''} waiting)")
+            lines.append(f"{FAIL} {unwritten_line(q.id)} ({len(tests)} public test{'s' if len(tests) > 1 else ''} "
+                         "waiting)")
             waiting += 1
         else:
             for t in tests:
@@ -286,3 +286,28 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+
+
+def unwritten_line(question: str) -> str:
+    return f"{question}: not implemented yet; write the cell that starts with `# GRADED: {question}`"
+
+
+def require(*questions: str) -> None:
+    """First line of an experiment cell: stop with one clear line, before any figure is drawn, when a
+    question the experiment uses is not written yet (its cell, as last run, still has the template's
+    ``raise NotImplementedError``) or its cell has not been run."""
+    ns = sys.modules["__main__"].__dict__
+    history = ns.get("In") or ns.get("_ih") or []
+    last: dict[str, str] = {}
+    for src in history if isinstance(history, list) else []:
+        if isinstance(src, str) and (q := Cell("code", src, 0).question):
+            last[q] = src
+    for q in questions:
+        if q in last and f'raise NotImplementedError("{q}: ' in last[q]:
+            raise NotImplementedError(f"{unwritten_line(q)} first: this experiment uses it") from None
+        a = load_assignment(_CURRENT[0]) if _CURRENT else None
+        names = [n for n, owner in (a.owners.items() if a else ()) if owner == q]
+        missing = [n for n in names if n not in ns]
+        if missing:
+            raise NotImplementedError(f"{q}: `{missing[0]}` is not defined: run the cell that starts with "
+                                      f"`# GRADED: {q}` first (this experiment uses it)") from None

@@ -138,3 +138,35 @@ def test_cli_release_check_and_list():
 def test_cli_unknown_topic_is_one_clear_line(tmp_path):
     proc = run_cli("grade", "nosuchtopic", str(tmp_path / "x.ipynb"))
     assert proc.returncode == 2 and "no assignment 'nosuchtopic'" in proc.stderr
+
+
+def test_require_stops_an_experiment_before_its_figure(kernel, monkeypatch):
+    """An experiment cell's first line: a question still holding the template's raise is one clear line."""
+    import autograder.check as check_module
+    from autograder import require
+
+    monkeypatch.setattr(check_module, "_CURRENT", ["optimizers"])
+    kernel.In = ["", '# GRADED: adam\nclass Adam:\n    def step(self):\n'
+                 '        raise NotImplementedError("adam: replace this line with your code")\n']
+    with pytest.raises(NotImplementedError, match=r"adam: not implemented yet; write the cell that starts with "
+                                                 r"`# GRADED: adam` first"):
+        require("adam")
+    with pytest.raises(NotImplementedError, match=r"sgd: `SGD` is not defined: run the cell"):
+        require("sgd")
+    kernel.In.append("# GRADED: adam\nclass Adam:\n    def step(self):\n        return None\n")
+    kernel.Adam = object
+    require("adam")
+
+
+def test_scripts_run_their_own_checkout(tmp_path):
+    """A second checkout's scripts import its own autograder, not the one the venv's editable install names."""
+    import shutil
+
+    copy = tmp_path / "second"
+    for part in ("autograder", "shared", "scripts", "assignments"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    shutil.copy(REPO / "course.toml", copy / "course.toml")
+    proc = subprocess.run([sys.executable, str(copy / "scripts" / "demo.py"), "nosuchtopic"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode != 0 and "no assignment 'nosuchtopic'" in proc.stderr
+    assert str(copy) in proc.stderr and str(REPO / "assignments") not in proc.stderr

@@ -9,7 +9,7 @@ float32, tiny and huge gradients, tall matrices, edge cases of the schedule.
 import pytest
 import torch
 
-from autograder.testing import substitute
+from autograder.testing import expect_close, substitute
 from shared.linalg import newton_schulz_spectral
 from shared.models import MLP
 
@@ -85,9 +85,11 @@ def test_adam_first_step_is_lr_sized(sub, observe, device):
     set_grads([p], gen)
     opt.step()
     moved = (p.detach() - start).abs()
-    assert torch.allclose(moved, torch.full_like(moved, 0.01), rtol=1e-4), (
-        "with bias correction Adam's first update is lr * g / (|g| + eps), about lr in every coordinate; "
-        f"yours moved by {moved.tolist()}"
+    expect_close(
+        moved, torch.full_like(moved, 0.01),
+        ("with bias correction Adam's first update is lr * g / (|g| + eps), about lr in every coordinate; "
+        f"yours moved by {moved.tolist()}"),
+        rtol=1e-4
     )
     observe("p after one step", p.detach().clone())
 
