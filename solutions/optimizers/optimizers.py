@@ -39,6 +39,11 @@
 # The experiments (training runs, plots) are not graded but you need them to answer the written
 # questions. Set the environment variable `COURSE_SMOKE=1` to run every experiment at a tiny size.
 #
+# **What to expect.** At full size the experiments train small MLPs on 8x8 digits: a few minutes on a
+# 2-core CPU (a GPU helps little at this size). To try everything in seconds first, add
+# `import os; os.environ["COURSE_SMOKE"] = "1"` to the setup cell (or start Jupyter with
+# `COURSE_SMOKE=1` set), run all, then remove it for the real run.
+#
 # **Notation.** $\theta$ parameters, $g_t$ the gradient at step $t$ (steps count from 1),
 # $\eta$ learning rate (`lr`), $\lambda$ weight decay, $\mu$ momentum. Shapes: a weight matrix of a
 # `nn.Linear(n_in, n_out)` is `(n_out, n_in)` = `(rows, cols)`.
