@@ -61,3 +61,14 @@ def expect_close(actual, expected, invariant: str, *, rtol: float = 1e-5, atol: 
 def expect_equal(actual, expected, invariant: str, *, name: str = "output") -> None:
     """``expect_close`` for values that must be identical (token ids, an unchanged input)."""
     expect_close(actual, expected, invariant, rtol=0.0, atol=0.0, name=name)
+
+
+@contextlib.contextmanager
+def expect_raises(exception: type[BaseException], invariant: str) -> Iterator[None]:
+    """``pytest.raises`` with a message that says which rule was broken when nothing is raised
+    (pytest's own says only "DID NOT RAISE"). Another exception propagates, as with pytest.raises."""
+    try:
+        yield
+    except exception:
+        return
+    raise AssertionError(f"{invariant}; nothing was raised")

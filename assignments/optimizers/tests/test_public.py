@@ -9,7 +9,7 @@ float32, tiny and huge gradients, tall matrices, edge cases of the schedule.
 import pytest
 import torch
 
-from autograder.testing import expect_close, substitute
+from autograder.testing import expect_close, expect_raises, substitute
 from shared.linalg import newton_schulz_spectral
 from shared.models import MLP
 
@@ -50,7 +50,8 @@ def test_sgd_three_steps(sub, observe, device, config):
 def test_sgd_rejects_nesterov_without_momentum(sub, observe, device):
     """raises ValueError for nesterov=True with momentum 0"""
     p = torch.nn.Parameter(torch.zeros(3, dtype=F64).to(device))
-    with pytest.raises(ValueError):
+    with expect_raises(ValueError, "SGD(..., momentum=0.0, nesterov=True) must raise ValueError, as torch.optim.SGD "
+                       "does: Nesterov momentum needs a momentum > 0"):
         sub.SGD([p], lr=0.1, momentum=0.0, nesterov=True)
     observe("raised ValueError", True)
     p.grad = torch.ones(3, dtype=F64).to(device)
@@ -146,7 +147,8 @@ def test_muon_three_steps(sub, observe, device, nesterov):
 def test_muon_rejects_vectors(sub, observe, device):
     """raises ValueError at construction for a 1-D parameter"""
     bias = torch.nn.Parameter(torch.zeros(4, dtype=F64).to(device))
-    with pytest.raises(ValueError):
+    with expect_raises(ValueError, "Muon([bias]) must raise ValueError when it is built: Muon orthogonalises "
+                       "2-D weight matrices; vectors (biases, norms) belong to AdamW"):
         sub.Muon([bias])
     observe("raised ValueError", True)
     W = torch.nn.Parameter(torch.zeros(4, 3, dtype=F64).to(device))
