@@ -10,7 +10,9 @@ DEVICE  ?= cpu
 OUT     ?= build/results
 TOPICS  := $(notdir $(patsubst %/,%,$(dir $(wildcard assignments/*/assignment.toml))))
 
-.PHONY: setup demo test release snapshots grade check mutants bench lint clean gradescope term-demo
+STUDENT ?= build/student
+
+.PHONY: setup demo test release snapshots student grade check mutants bench lint clean gradescope term-demo
 
 setup: $(STAMP)
 
@@ -18,7 +20,7 @@ $(STAMP):
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q $(TORCH)
-	$(PYTHON) -m pip install -q -e '.[dev]'
+	$(PYTHON) -m pip install -q -e '.[dev,notebook]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: setup
@@ -33,6 +35,10 @@ release: setup
 
 snapshots: setup
 	$(PYTHON) -m autograder snapshots $(TOPICS)
+
+# What students get: released notebooks and a wheel (check runtime, course utilities, public tests), no answers.
+student: setup
+	$(PYTHON) -m autograder release --student $(STUDENT)
 
 # make grade HW=optimizers SUBMISSIONS=<notebook or folder of submissions> [DEVICE=cuda]
 grade: setup

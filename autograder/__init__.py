@@ -12,3 +12,17 @@ def check(question=None, **kwargs):
     from .check import check as _check
 
     return _check(question, **kwargs)
+
+
+def use(assignment: str) -> None:
+    """Tell ``check()`` which assignment this notebook is (the released notebook's setup cell calls it)."""
+    from .check import use as _use
+
+    _use(assignment)
+
+
+def require(*questions: str) -> None:
+    """First line of an experiment cell: one clear line, before any figure, if a question it uses is unwritten."""
+    from .check import require as _require
+
+    _require(*questions)

@@ -47,7 +47,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
         salt = ref.PUBLIC_SALT if use_snapshots else ref.RUN_SALT
         report = run_submission(sub, cases, a, device, limits, salt=salt)
         outcomes, cell_errors = report.outcomes, report.cell_errors
-        result.notes.extend(report.notes)
+        result.sandbox.extend(report.notes)  # instructors only, never in what students read
         result.flags = report.flags
         # Loaded only now: the sandboxed child is forked from this process and must not find the
         # expected values in its memory.

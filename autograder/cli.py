@@ -23,22 +23,6 @@ def _device(spec: str) -> str:
     return spec
 
 
-def _topic_of(notebook: Path, given: str | None) -> str:
-    from .manifest import list_topics
-
-    if given:
-        return given
-    manifest = notebook.resolve().parent / "assignment.toml"
-    if manifest.exists():
-        from .manifest import load_assignment
-
-        return load_assignment(manifest).id
-    stem = notebook.stem
-    if stem in list_topics():
-        return stem
-    raise SystemExit(f"cannot tell which assignment {notebook} belongs to: pass --topic")
-
-
 def cmd_grade(args) -> int:
     from .api import grade
     from .manifest import load_assignment
@@ -63,20 +47,22 @@ def cmd_grade(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .api import grade
+    """What students run: the public tests in this process, against the shipped snapshots (as ``check()``)."""
+    from .check import run_check_command
 
-    topic = _topic_of(Path(args.notebook), args.topic)
-    result = grade(topic, args.notebook, _device(args.device), public_only=True, use_snapshots=True)
-    if args.question:
-        result.tests = [t for t in result.tests if t.case.question == args.question]
-    print(result.table(details=True, points=False))
-    return 0 if all(t.passed for t in result.tests) and not result.errors else 1
+    return run_check_command(args)
 
 
 def cmd_release(args) -> int:
     from .manifest import list_topics, load_assignment
     from .release import in_sync, release
 
+    if args.student:
+        from .bundle import build, wheel_name
+
+        out = build(args.student, topics=args.topics or None)
+        print(f"wrote the student bundle {out} (notebooks, README.md, src/) and {out / wheel_name()}")
+        return 0
     bad = []
     for topic in args.topics or list_topics():
         a = load_assignment(topic)
@@ -187,15 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     g.set_defaults(func=cmd_grade)
 
     c = sp.add_parser("check", help="run the public tests on a saved notebook (what students do)")
-    c.add_argument("notebook", type=Path)
-    c.add_argument("--question")
-    c.add_argument("--topic")
-    c.add_argument("--device", default="cpu")
+    from .check import add_check_arguments
+
+    add_check_arguments(c)
     c.set_defaults(func=cmd_check)
 
     r = sp.add_parser("release", help="write assignments/<topic>/<topic>.ipynb from the master")
     r.add_argument("topics", nargs="*")
     r.add_argument("--check", action="store_true", help="only verify the released notebooks are in sync")
+    r.add_argument("--student", type=Path, metavar="DIR",
+                   help="build the student bundle in DIR instead: notebooks and a wheel, no solution or hidden test")
     r.set_defaults(func=cmd_release)
 
     s = sp.add_parser("snapshots", help="write the public tests' reference observations")
@@ -229,13 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # instructor-facing: one clear line, not a traceback
+        from .bundle import BundleError
         from .collect import CollectionError
         from .manifest import ManifestError
         from .reference import ReferenceFailure
+        from .release import ReleaseError
         from .roster import RosterError
         from .scores import ScoresError
 
-        if isinstance(e, (CollectionError, ManifestError, ReferenceFailure, RosterError, ScoresError)):
+        if isinstance(e, (CollectionError, ManifestError, ReferenceFailure, BundleError, ReleaseError, RosterError,
+                          ScoresError)):
             print(f"error: {e}", file=sys.stderr)
             return 2
         raise

@@ -6,7 +6,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+# In the student bundle the course data (manifests, public tests, snapshots) ships inside the package.
+REPO = _PACKAGE / "course" if (_PACKAGE / "course" / "course.toml").is_file() else _PACKAGE.parent
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 

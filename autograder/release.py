@@ -4,12 +4,20 @@ Solution regions (``# BEGIN SOLUTION`` ... ``# END SOLUTION``, the markers of Ot
 nbgrader) are removed: in code they become ``raise NotImplementedError("<question>: ...")`` at
 the region's indentation, in markdown a prompt for the written answer. Outputs are empty and
 cell ids are derived from positions, so the file is byte-for-byte reproducible.
+
+Release also makes each notebook self-sufficient, for every master without the author writing
+anything: the notebook's metadata names its assignment (``course.assignment``), so ``check()``
+and ``python -m autograder check`` know it whatever the file is called; and a setup cell is put
+before the first code cell that, where the course packages are missing (Colab, a fresh
+environment), installs the course bundle from the location set once in ``course.toml``
+(``[student] bundle``), and elsewhere only tells ``check()`` the assignment.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 from .manifest import Assignment
@@ -55,29 +63,78 @@ def _source_lines(text: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
-def student_notebook(master: Path, *, strip: bool = True) -> str:
+DEFAULT_BUNDLE = "dlcourse_student-{version}-py3-none-any.whl"
+SETUP_CELL = '''\
+# Setup: run this cell first (written by the course's release step; leave it as it is).
+# Where the course packages are missing (Colab, a fresh environment) it installs the course
+# bundle; where they import (your course environment) it installs nothing.
+COURSE_ASSIGNMENT = {assignment!r}
+COURSE_BUNDLE = {bundle!r}
+import importlib, importlib.util, subprocess, sys
+if not all(importlib.util.find_spec(m) for m in ("autograder", "shared")):
+    print(f"installing the course bundle from {{COURSE_BUNDLE}} ...")
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE_BUNDLE])
+    if done.returncode:
+        raise RuntimeError(f"could not install the course bundle from {{COURSE_BUNDLE}} (see pip's message above); "
+                           "check your internet connection, or ask course staff for the bundle")
+    importlib.invalidate_caches()
+import autograder
+autograder.use(COURSE_ASSIGNMENT)'''
+
+
+def bundle_location(repo: Path) -> str:
+    """Where notebooks install the course bundle from: ``[student] bundle`` in ``course.toml``."""
+    from . import __version__
+
+    path = repo / "course.toml"
+    data = tomllib.loads(path.read_text()) if path.exists() else {}
+    where = data.get("student", {}).get("bundle") or DEFAULT_BUNDLE
+    if not isinstance(where, str):
+        raise ReleaseError(f"{path.name}: [student] bundle must be a string (a URL or a path)")
+    return where.replace("{version}", __version__)
+
+
+def setup_cell(assignment_id: str, bundle: str) -> str:
+    return SETUP_CELL.format(assignment=assignment_id, bundle=bundle)
+
+
+def student_notebook(master: Path, *, strip: bool = True, assignment: str | None = None,
+                     bundle: str | None = None) -> str:
     """The released notebook as text (nbformat 4.5 JSON, sorted keys, one-space indent).
 
     ``strip=False`` keeps the solutions: the master as a notebook, which CI executes.
+    ``assignment`` (default: the master's folder name) goes into the metadata and the setup
+    cell, with ``bundle`` (default: ``course.toml``'s) as where the setup cell installs from.
     """
+    assignment = assignment or master.parent.name
+    bundle = bundle if bundle is not None else bundle_location(master.parent.parent.parent)
     cells = []
-    for i, cell in enumerate(parse_percent(master.read_text())):
-        src = strip_solutions(cell, cell.question) if strip else cell.source
-        entry = {"cell_type": cell.kind, "id": f"cell-{i:03d}", "metadata": {}, "source": _source_lines(src)}
-        if cell.kind == "code":
+    sources = [(c.kind, strip_solutions(c, c.question) if strip else c.source)
+               for c in parse_percent(master.read_text())]
+    first_code = next((i for i, (kind, _) in enumerate(sources) if kind == "code"), len(sources))
+    sources.insert(first_code, ("code", setup_cell(assignment, bundle)))
+    for i, (kind, src) in enumerate(sources):
+        entry = {"cell_type": kind, "id": f"cell-{i:03d}", "metadata": {}, "source": _source_lines(src)}
+        if kind == "code":
             entry.update(execution_count=None, outputs=[])
         cells.append(entry)
-    nb = {"cells": cells, "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
+    meta = {"course": {"assignment": assignment, "bundle": bundle}, "kernelspec": KERNELSPEC,
+            "language_info": {"name": "python"}}
+    nb = {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def released_text(assignment: Assignment) -> str:
+    return student_notebook(assignment.solution_path, assignment=assignment.id,
+                            bundle=bundle_location(assignment.repo))
+
+
 def release(assignment: Assignment) -> Path:
-    text = student_notebook(assignment.solution_path)
-    assignment.notebook_path.write_text(text)
+    assignment.notebook_path.write_text(released_text(assignment))
     return assignment.notebook_path
 
 
 def in_sync(assignment: Assignment) -> bool:
     path = assignment.notebook_path
-    return path.exists() and path.read_text() == student_notebook(assignment.solution_path)
+    return path.exists() and path.read_text() == released_text(assignment)
+

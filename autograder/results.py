@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .collect import Case
-from .manifest import Assignment
+from .manifest import REPO, Assignment
 from .observations import judge
 
 FAILURE_KIND = {"failed": "wrong result", "error": "error", "timeout": "time limit", "crashed": "crash",
@@ -29,7 +31,7 @@ class TestResult:
         if self.passed:
             return "passed"
         if self.case.public:
-            return self.message
+            return scrub_paths(self.message)
         return f"hidden test failed ({self.kind})"
 
 
@@ -40,7 +42,8 @@ class GradeResult:
     device: str
     tests: list[TestResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # submission-level problems
-    notes: list[str] = field(default_factory=list)  # sandbox degradations, warnings
+    notes: list[str] = field(default_factory=list)  # warnings for the student (two cells for one question)
+    sandbox: list[str] = field(default_factory=list)  # what the sandbox could not apply: instructors only
     flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
     seconds: float = 0.0
 
@@ -93,10 +96,12 @@ class GradeResult:
         if manual:
             lines.append("Pending staff grading (written): " + ", ".join(f"{q.id} ({q.points:g})" for q in manual))
         lines += [f"Problem: {e}" for e in self.errors] + [f"Note: {n}" for n in self.notes]
-        return {"score": self.score, "output": "\n".join(lines), "visibility": "visible",
+        # extra_data is for instructors (Gradescope never shows it to students): the sandbox's notes go there.
+        return {"score": self.score, "output": scrub_paths("\n".join(lines)), "visibility": "visible",
                 "stdout_visibility": "hidden", "tests": tests,
                 "extra_data": {"assignment": a.id, "device": self.device, "seconds": round(self.seconds, 3),
-                               "questions": {q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()}}}
+                               "questions": {q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()},
+                               "sandbox": list(self.sandbox)}}
 
     def instructor_details(self) -> dict[str, str]:
         """test id -> full message of every failed test, hidden ones included: never for students."""
@@ -132,7 +137,52 @@ class GradeResult:
                 if not t.passed:
                     lines.append(f"  FAIL {t.case.name}\n       {t.message.replace(chr(10), chr(10) + '       ')}")
         lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  sandbox: {n}" for n in self.sandbox]
         return "\n".join(lines)
+
+
+_PATH = re.compile(r"(?<![\w.~<])/(?:[\w.@+-]+/)+(?=[\w.@+-])")
+
+
+def _machine_roots() -> list[tuple[str, str]]:
+    import sysconfig
+    import tempfile
+
+    roots = {str(REPO.resolve()): "<course>", str(REPO): "<course>"}
+    for key in ("purelib", "platlib", "stdlib", "platstdlib"):
+        p = sysconfig.get_paths().get(key)
+        if p:
+            roots[p] = "<python>"
+    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix):
+        roots[p] = "<python>"
+    roots[tempfile.gettempdir()] = "<tmp>"
+    home = str(Path.home())
+    if home not in ("/", ""):
+        roots[home] = "~"
+    return sorted(((k, v) for k, v in roots.items() if len(k) > 1), key=lambda kv: -len(kv[0]))
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` without this machine's paths: a student sees ``<python>/...`` or a file's name, never where
+    the grader's files live."""
+    for root, label in _machine_roots():
+        text = text.replace(root, label)
+    return _PATH.sub(".../", text)
+
+
+_STUDENT_FRAME = re.compile(r" \(in GRADED: [^\n]*? cell, line \d+: `[^\n]*`\)$")
+
+
+def teach(message: str) -> str:
+    """A test's failure message without pytest's assertion introspection (``assert False`` and ``+ where``
+    lines with memory addresses and truncated tensors): the author's message, and where in the student's
+    cell it failed. An assert without a message keeps only its first line."""
+    i = message.find("\nassert ")
+    cut = i if i >= 0 else (message.find("\n +  where ") if message.startswith("assert ") else -1)
+    if cut < 0:
+        return message
+    frame = _STUDENT_FRAME.search(message)
+    return message[:cut] + (frame.group(0) if frame and frame.start() > cut else "")
 
 
 def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dict],
@@ -152,7 +202,7 @@ def judge_all(assignment: Assignment, cases: list[Case], outcomes: dict[str, dic
             passed, kind, msg = False, "forbidden API", violations[c.question]
         elif status != "passed":
             kind = FAILURE_KIND.get(status, "error")
-            msg = str(o.get("message") or kind)
+            msg = teach(str(o.get("message") or kind))
             if c.question in cell_errors and cell_errors[c.question] not in msg:
                 msg = f"{c.question}: the `# GRADED: {c.question}` cell did not run: {cell_errors[c.question]}\n{msg}"
             passed = False
@@ -197,5 +247,5 @@ def feedback_markdown(results: dict) -> str:
         shown = t["visibility"] == "visible"
         lines.append(f"- {t['name']}: {mark}" + ("" if shown else " (hidden test)"))
         if t.get("status") == "failed" and t.get("output"):
-            lines.append("  ```\n  " + t["output"].replace("\n", "\n  ") + "\n  ```")
+            lines.append("  ```\n  " + scrub_paths(t["output"]).replace("\n", "\n  ") + "\n  ```")
     return "\n".join(lines) + "\n"

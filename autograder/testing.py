@@ -35,3 +35,40 @@ def substitute(sub, **replacements) -> Iterator[None]:
                 ns.pop(name, None)
             else:
                 ns[name] = old
+
+
+def _fail_unless(msg: str | None, invariant: str) -> None:
+    if msg:
+        raise AssertionError(f"{invariant}\n{msg}")
+
+
+def expect_close(actual, expected, invariant: str, *, rtol: float = 1e-5, atol: float = 1e-8,
+                 name: str = "output") -> None:
+    """Fail, when ``actual`` is not ``expected`` within ``|a - e| <= atol + rtol * |e|`` (``torch.allclose``'s
+    rule and defaults), with a message that teaches: the invariant, then what was expected and what came
+    out (shape, the largest error and where, NaN), as ``observe()`` reports it. NaN never matches here,
+    even NaN: both sides of an invariant come from the student's code."""
+    import torch
+
+    from shared.compare import compare
+
+    if type(actual) is torch.Tensor and actual.is_floating_point() and bool(torch.isnan(actual).any()):
+        where = tuple(torch.nonzero(torch.isnan(actual))[0].tolist())
+        _fail_unless(f"{name}: got NaN at index {where}", invariant)
+    _fail_unless(compare(actual, expected, rtol=rtol, atol=atol, name=name, check_dtype=False), invariant)
+
+
+def expect_equal(actual, expected, invariant: str, *, name: str = "output") -> None:
+    """``expect_close`` for values that must be identical (token ids, an unchanged input)."""
+    expect_close(actual, expected, invariant, rtol=0.0, atol=0.0, name=name)
+
+
+@contextlib.contextmanager
+def expect_raises(exception: type[BaseException], invariant: str) -> Iterator[None]:
+    """``pytest.raises`` with a message that says which rule was broken when nothing is raised
+    (pytest's own says only "DID NOT RAISE"). Another exception propagates, as with pytest.raises."""
+    try:
+        yield
+    except exception:
+        return
+    raise AssertionError(f"{invariant}; nothing was raised")

@@ -24,6 +24,11 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+# Run this checkout's code, whatever the virtual environment's editable install points at (a second
+# checkout run with the first one's .venv must not grade, or write caches into, the first one).
+CHECKOUT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(CHECKOUT))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
 
 
 def cold(topic: str, submission: str, cache: str) -> tuple[float, float]:

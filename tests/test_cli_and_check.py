@@ -40,7 +40,68 @@ def test_check_teaches_on_an_empty_kernel(kernel, capsys):
     result = check("adam", topic="optimizers")
     out = capsys.readouterr().out
     assert result.tests and not any(t.passed for t in result.tests)
-    assert "`Adam` is not defined" in out and "# GRADED: adam" in out
+    assert "`Adam` is not defined" in result.tests[0].message
+    lines = out.strip().splitlines()  # one line for the question, not one per test; then the summary
+    assert lines[0].startswith("\N{BALLOT X} adam: not implemented yet") and "# GRADED: adam" in lines[0]
+    assert len(lines) == 2 and lines[1].startswith("adam: 0/")
+
+
+def test_check_lists_the_valid_ids(kernel, capsys):
+    assert check("sdg", topic="optimizers") is None
+    out = capsys.readouterr().out
+    a = load_assignment("optimizers")
+    assert "no autograded question 'sdg'" in out and ", ".join(q.id for q in a.graded) in out
+    assert "Traceback" not in out
+
+
+def test_check_reports_a_cell_that_does_not_compile(kernel, capsys):
+    """The kernel's history has the sgd cell with a syntax error: that is what check() reports, not the
+    AttributeError of the class it never defined (nor an older definition still in the namespace)."""
+    ref = reference_module("optimizers")
+    kernel.SGD = ref.SGD  # an earlier, correct version is still defined
+    kernel.In = ["", "# GRADED: sgd\nclass SGD(torch.optim.Optimizer)\n    pass\n"]
+    result = check("sgd", topic="optimizers")
+    out = capsys.readouterr().out
+    assert "sgd: the `# GRADED: sgd` cell does not compile: SyntaxError" in out, out
+    assert "AttributeError" not in out and not result.tests
+
+
+def test_check_summary_shows_once_in_jupyter(kernel, capsys):
+    """Jupyter, VS Code and Colab display a cell's last value; check() returns one that displays nothing."""
+    from IPython.core.formatters import DisplayFormatter
+
+    result = check("lr_schedule", topic="optimizers")
+    assert capsys.readouterr().out.count("public tests passed") == 1
+    assert DisplayFormatter().format(result) == ({}, {})
+
+
+def test_check_knows_its_assignment_from_the_setup_cell(kernel, capsys, tmp_path, monkeypatch):
+    """Not from the working directory nor the file name: the released setup cell says which assignment."""
+    import autograder
+    import autograder.check as check_module
+
+    monkeypatch.setattr(check_module, "_CURRENT", [])
+    monkeypatch.chdir(tmp_path)
+    a = load_assignment("transformers")
+    cells = json.loads(a.notebook_path.read_text())["cells"]
+    setup = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    exec(compile(setup, "<setup cell>", "exec"), kernel.__dict__)
+    assert check_module._CURRENT == ["transformers"]
+    result = autograder.check()
+    out = capsys.readouterr().out
+    assert {t.case.question for t in result.tests} == {q.id for q in a.graded}
+    assert "installing" not in out
+
+
+def test_cli_check_one_question(tmp_path):
+    """`check --question q` runs only q's tests; the notebook's folder has no assignment.toml."""
+    nb = tmp_path / "Copy of optimizers.ipynb"
+    nb.write_text(load_assignment("optimizers").notebook_path.read_text())
+    proc = run_cli("check", str(nb), "--question", "adam")
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("\N{BALLOT X} adam: not implemented yet"), proc.stdout
+    assert lines[1].startswith("adam: 0/")
 
 
 def test_check_restores_the_students_random_state(kernel):
@@ -77,3 +138,35 @@ def test_cli_release_check_and_list():
 def test_cli_unknown_topic_is_one_clear_line(tmp_path):
     proc = run_cli("grade", "nosuchtopic", str(tmp_path / "x.ipynb"))
     assert proc.returncode == 2 and "no assignment 'nosuchtopic'" in proc.stderr
+
+
+def test_require_stops_an_experiment_before_its_figure(kernel, monkeypatch):
+    """An experiment cell's first line: a question still holding the template's raise is one clear line."""
+    import autograder.check as check_module
+    from autograder import require
+
+    monkeypatch.setattr(check_module, "_CURRENT", ["optimizers"])
+    kernel.In = ["", '# GRADED: adam\nclass Adam:\n    def step(self):\n'
+                 '        raise NotImplementedError("adam: replace this line with your code")\n']
+    with pytest.raises(NotImplementedError, match=r"adam: not implemented yet; write the cell that starts with "
+                                                 r"`# GRADED: adam` first"):
+        require("adam")
+    with pytest.raises(NotImplementedError, match=r"sgd: `SGD` is not defined: run the cell"):
+        require("sgd")
+    kernel.In.append("# GRADED: adam\nclass Adam:\n    def step(self):\n        return None\n")
+    kernel.Adam = object
+    require("adam")
+
+
+def test_scripts_run_their_own_checkout(tmp_path):
+    """A second checkout's scripts import its own autograder, not the one the venv's editable install names."""
+    import shutil
+
+    copy = tmp_path / "second"
+    for part in ("autograder", "shared", "scripts", "assignments"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    shutil.copy(REPO / "course.toml", copy / "course.toml")
+    proc = subprocess.run([sys.executable, str(copy / "scripts" / "demo.py"), "nosuchtopic"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode != 0 and "no assignment 'nosuchtopic'" in proc.stderr
+    assert str(copy) in proc.stderr and str(REPO / "assignments") not in proc.stderr

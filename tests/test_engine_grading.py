@@ -279,11 +279,14 @@ def test_degrades_and_says_so_without_privileges(toy, toy_notebook, monkeypatch)
     monkeypatch.setattr(supervisor, "ProcessCage", NoCage)
     r = grade(toy, toy_notebook(add="# GRADED: add\ndef add(a, b):\n    return a - b\n"))
     assert scores(r) == {"add": 0.0, "scale": 3.0}
-    notes = " ".join(r.notes)
+    notes = " ".join(r.sandbox)
     for needle in ("network not isolated", "files not confined", "processes not caged", "grader's own user",
                    "system calls not filtered"):
         assert needle in notes
-    assert "Note: network not isolated" in r.to_gradescope()["output"]
+    data = r.to_gradescope()  # instructor information: in extra_data, never in what the student reads
+    assert "network not isolated" not in data["output"]
+    assert "network not isolated" in " ".join(data["extra_data"]["sandbox"])
+    assert "not isolated" not in json.dumps([t["output"] for t in data["tests"]])
 
 
 def test_says_so_without_a_pid_namespace(toy, toy_notebook, monkeypatch):
@@ -292,8 +295,8 @@ def test_says_so_without_a_pid_namespace(toy, toy_notebook, monkeypatch):
     monkeypatch.setattr(sandbox, "enter_pid_namespace", lambda: "Operation not permitted")
     r = grade(toy, toy_notebook())
     assert r.score == 5.0
-    if not any("files not confined" in n for n in r.notes):  # the PID namespace needs the mount namespace
-        assert any("processes not isolated" in n for n in r.notes), r.notes
+    if not any("files not confined" in n for n in r.sandbox):  # the PID namespace needs the mount namespace
+        assert any("processes not isolated" in n for n in r.sandbox), r.sandbox
 
 
 def test_submission_sees_only_its_own_processes(toy, toy_notebook):
@@ -301,7 +304,7 @@ def test_submission_sees_only_its_own_processes(toy, toy_notebook):
     cell = ("# GRADED: add\nimport os\nSEEN = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
             "def add(a, b):\n    assert SEEN == [os.getpid()], SEEN\n    return a + b\n")
     r = grade(toy, toy_notebook(add=cell))
-    if any("not isolated" in n or "not confined" in n for n in r.notes):
-        pytest.skip("no PID namespace here: " + "; ".join(r.notes))
+    if any("not isolated" in n or "not confined" in n for n in r.sandbox):
+        pytest.skip("no PID namespace here: " + "; ".join(r.sandbox))
     assert scores(r) == {"add": 2.0, "scale": 3.0}, r.table()
 

@@ -35,7 +35,7 @@ for name in {attacks!r}:
         text = text.replace("{{" + key + "}}", "/nonexistent")
     _, sub = mutant_submission(toy, attack, text)
     r = grade(toy, sub, label=name)
-    out[name] = {{"add": r.questions["add"][0], "scale": r.questions["scale"][0], "notes": r.notes}}
+    out[name] = {{"add": r.questions["add"][0], "scale": r.questions["scale"][0], "notes": r.sandbox}}
 print(json.dumps(out))
 """
 

@@ -19,6 +19,8 @@ from autograder.observations import judge
 from autograder.reference import load_snapshots
 from autograder.reference import observations as reference_observations
 from autograder.release import in_sync
+from autograder.snapshots import read as read_snapshot_file
+from autograder.snapshots import snapshot_text
 
 TOPICS = list_topics()
 MUTANTS = [(t, p.name) for t in TOPICS for p in sorted(load_assignment(t).mutants_dir.glob("*.py"))]
@@ -83,6 +85,17 @@ def test_snapshots_in_sync(topic):
     live = reference_observations(a, public, "cpu", salt="")
     stale = {cid: msg for cid in snap if (msg := judge(snap[cid], live[cid]))}
     assert not stale, f"snapshots differ from the reference: run `make snapshots`: {stale}"
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_snapshots_reproducible(topic):
+    """Regenerating the snapshots here writes the very bytes stored (floats are rounded far inside the
+    tolerances, and last-bit differences keep the stored value), so `make snapshots` on any machine
+    leaves the file unchanged."""
+    a = load_assignment(topic)
+    live = reference_observations(a, collect(a, hidden=False), "cpu")
+    stored = a.snapshots_path.read_text()
+    assert snapshot_text(a.id, live, read_snapshot_file(a.snapshots_path)) == stored, "run `make snapshots`"
 
 
 @pytest.mark.parametrize("topic,variant", VARIANTS)

@@ -39,6 +39,11 @@
 # The experiments (training runs, plots) are not graded but you need them to answer the written
 # questions. Set the environment variable `COURSE_SMOKE=1` to run every experiment at a tiny size.
 #
+# **What to expect.** At full size the experiments train small MLPs on 8x8 digits: a few minutes on a
+# 2-core CPU (a GPU helps little at this size). To try everything in seconds first, add
+# `import os; os.environ["COURSE_SMOKE"] = "1"` to the setup cell (or start Jupyter with
+# `COURSE_SMOKE=1` set), run all, then remove it for the real run.
+#
 # **Notation.** $\theta$ parameters, $g_t$ the gradient at step $t$ (steps count from 1),
 # $\eta$ learning rate (`lr`), $\lambda$ weight decay, $\mu$ momentum. Shapes: a weight matrix of a
 # `nn.Linear(n_in, n_out)` is `(n_out, n_in)` = `(rows, cols)`.
@@ -52,7 +57,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder import check
+from autograder import check, require
 from shared import get_device, seed_everything
 from shared.data import digits_loaders
 from shared.models import MLP
@@ -216,6 +221,7 @@ check("sgd")
 # faster here than plain SGD.
 
 # %%
+require("sgd")  # stops here, before any figure, if a question it uses is not written yet
 histories["SGD"] = run("SGD", lambda m: SGD(m.parameters(), lr=0.05))
 histories["SGD+momentum"] = run("SGD+momentum", lambda m: SGD(m.parameters(), lr=0.05, momentum=0.9))
 histories["SGD+Nesterov"] = run(
@@ -342,6 +348,7 @@ check("adam")
 # experiment has the numbers).
 
 # %%
+require("adam")  # stops here, before any figure, if a question it uses is not written yet
 histories["Adam"] = run("Adam", lambda m: Adam(m.parameters(), lr=2e-3, weight_decay=1e-2))
 histories["AdamW"] = run("AdamW", lambda m: Adam(m.parameters(), lr=2e-3, weight_decay=1e-2, decoupled=True))
 plot_curves({k: histories[k] for k in ["SGD+momentum", "Adam", "AdamW"]},
@@ -357,6 +364,7 @@ plt.show()
 # weight decay $\lambda = 1$, once as L2 inside Adam and once decoupled (AdamW).
 
 # %%
+require("adam")  # stops here, before any figure, if a question it uses is not written yet
 def decay_experiment(decoupled, steps=300 if SMOKE else 2000, lr=1e-3, wd=1.0):
     gen = torch.Generator().manual_seed(0)
     theta = torch.ones(2, dtype=torch.float64, requires_grad=True)
@@ -480,6 +488,7 @@ check("newton_schulz")
 # as square roots of the eigenvalues of $G^\top G$, in float64.)
 
 # %%
+require("newton_schulz")  # stops here, before any figure, if a question it uses is not written yet
 def singular_values(M):
     """Singular values of a matrix, largest first: sqrt of the eigenvalues of M^T M (or M M^T)."""
     M = M.double()
@@ -502,6 +511,7 @@ print(f"before: sigma in [{before.min():.3f}, {before.max():.3f}]   "
 # through (starting from $\sigma / \|G\|_F$).
 
 # %%
+require("newton_schulz")  # stops here, before any figure, if a question it uses is not written yet
 for k in [0, 1, 2, 3, 4, 5, 8]:
     s = singular_values(newton_schulz(G, steps=k))
     print(f"steps={k}:  min sigma = {s.min():.3f}   max sigma = {s.max():.3f}")
@@ -644,6 +654,7 @@ check("muon")
 # schedule applied to it reaches both.
 
 # %%
+require("adam", "muon")  # stops here, before any figure, if a question it uses is not written yet
 class Combined:
     """Several optimizers over disjoint parameter sets, stepped as one."""
 
@@ -759,6 +770,7 @@ check("lr_schedule")
 # the minimum; with the decay it settles.
 
 # %%
+require("lr_schedule")  # stops here, before any figure, if a question it uses is not written yet
 steps_per_epoch = len(train_loader)
 TOTAL_STEPS = EPOCHS * steps_per_epoch
 WARMUP_STEPS = max(1, TOTAL_STEPS // 10)
@@ -856,6 +868,7 @@ check("mup")
 # layer: it is the updates that differ.)
 
 # %%
+require("adam", "mup")  # stops here, before any figure, if a question it uses is not written yet
 def mup_init_(model, base_width):
     """muP init (Table 3): output weight variance 1/fan_in^2, here the default init scaled by
     1/width_mult, which leaves the model at the base width unchanged. Other layers keep PyTorch's

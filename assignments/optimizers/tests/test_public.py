@@ -9,7 +9,7 @@ float32, tiny and huge gradients, tall matrices, edge cases of the schedule.
 import pytest
 import torch
 
-from autograder.testing import substitute
+from autograder.testing import expect_close, expect_raises, substitute
 from shared.linalg import newton_schulz_spectral
 from shared.models import MLP
 
@@ -50,7 +50,8 @@ def test_sgd_three_steps(sub, observe, device, config):
 def test_sgd_rejects_nesterov_without_momentum(sub, observe, device):
     """raises ValueError for nesterov=True with momentum 0"""
     p = torch.nn.Parameter(torch.zeros(3, dtype=F64).to(device))
-    with pytest.raises(ValueError):
+    with expect_raises(ValueError, "SGD(..., momentum=0.0, nesterov=True) must raise ValueError, as torch.optim.SGD "
+                       "does: Nesterov momentum needs a momentum > 0"):
         sub.SGD([p], lr=0.1, momentum=0.0, nesterov=True)
     observe("raised ValueError", True)
     p.grad = torch.ones(3, dtype=F64).to(device)
@@ -85,9 +86,11 @@ def test_adam_first_step_is_lr_sized(sub, observe, device):
     set_grads([p], gen)
     opt.step()
     moved = (p.detach() - start).abs()
-    assert torch.allclose(moved, torch.full_like(moved, 0.01), rtol=1e-4), (
-        "with bias correction Adam's first update is lr * g / (|g| + eps), about lr in every coordinate; "
-        f"yours moved by {moved.tolist()}"
+    expect_close(
+        moved, torch.full_like(moved, 0.01),
+        ("with bias correction Adam's first update is lr * g / (|g| + eps), about lr in every coordinate; "
+        f"yours moved by {moved.tolist()}"),
+        rtol=1e-4
     )
     observe("p after one step", p.detach().clone())
 
@@ -144,7 +147,8 @@ def test_muon_three_steps(sub, observe, device, nesterov):
 def test_muon_rejects_vectors(sub, observe, device):
     """raises ValueError at construction for a 1-D parameter"""
     bias = torch.nn.Parameter(torch.zeros(4, dtype=F64).to(device))
-    with pytest.raises(ValueError):
+    with expect_raises(ValueError, "Muon([bias]) must raise ValueError when it is built: Muon orthogonalises "
+                       "2-D weight matrices; vectors (biases, norms) belong to AdamW"):
         sub.Muon([bias])
     observe("raised ValueError", True)
     W = torch.nn.Parameter(torch.zeros(4, 3, dtype=F64).to(device))

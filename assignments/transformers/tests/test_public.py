@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder.testing import substitute
+from autograder.testing import expect_close, expect_equal, substitute
 
 F64 = torch.float64
 
@@ -173,7 +173,7 @@ def test_softmax_values(sub, observe, device, dim):
     out = sub.softmax(x, dim=dim)
     assert out.shape == x.shape, f"softmax must keep x's shape {tuple(x.shape)}, got {tuple(out.shape)}"
     sums = out.sum(dim=dim)
-    assert torch.allclose(sums, torch.ones_like(sums)), f"softmax(x, dim={dim}) must sum to 1 along dim {dim}"
+    expect_close(sums, torch.ones_like(sums), f"softmax(x, dim={dim}) must sum to 1 along dim {dim}")
     observe(f"softmax(x, dim={dim})", out)
 
 
@@ -239,8 +239,10 @@ def test_attention_mask(sub, observe, device, kind):
         mask = randn(19, 4, 5, dtype=F64, scale=2.0)
     out = attend(sub, q.to(device), k.to(device), v.to(device), mask=mask.to(device))
     want = F.scaled_dot_product_attention(q, k, v, attn_mask=mask).to(device)
-    assert torch.allclose(out, want, rtol=1e-6, atol=1e-9), (
-        "a boolean mask keeps the scores where it is True (the others become -inf); a float mask is added to them"
+    expect_close(
+        out, want,
+        "a boolean mask keeps the scores where it is True (the others become -inf); a float mask is added to them",
+        rtol=1e-6, atol=1e-9
     )
     observe(f"attention with a {kind} mask", out)
 
@@ -251,7 +253,7 @@ def test_attention_causal_square(sub, observe, device):
     q, k, v = randn(20, 2, 5, 8, dtype=F64), randn(21, 2, 5, 8, dtype=F64), randn(22, 2, 5, 8, dtype=F64)
     out = attend(sub, q.to(device), k.to(device), v.to(device), is_causal=True)
     want = F.scaled_dot_product_attention(q, k, v, is_causal=True).to(device)
-    assert torch.allclose(out, want, rtol=1e-6, atol=1e-9), "with L == S causal attention lets query i attend keys 0..i"
+    expect_close(out, want, "with L == S causal attention lets query i attend keys 0..i", rtol=1e-6, atol=1e-9)
     observe("causal attention, L == S", out)
 
 
@@ -263,9 +265,10 @@ def test_attention_one_query_sees_all_keys(sub, observe, device):
     out = attend(sub, q, k, v, is_causal=True)
     full = attend(sub, q, k, v)
     same = bool(torch.allclose(out, full))
-    assert same, (
-        "a single query with six cached keys is the newest token: it may attend all six (query i sees keys "
-        "j <= i + S - L). torch's is_causal is top-left aligned and would let it see key 0 only"
+    expect_close(
+        out, full,
+        ("a single query with six cached keys is the newest token: it may attend all six (query i sees keys "
+        "j <= i + S - L). torch's is_causal is top-left aligned and would let it see key 0 only"),
     )
     observe("one causal query equals non-causal", same)
     observe("output", out)
@@ -289,7 +292,7 @@ def test_rope_position_zero(sub, observe, device):
     x = randn(31, 3, 8).to(device)
     out = sub.apply_rope(x, torch.zeros(3, dtype=torch.long).to(device))
     same = bool(torch.allclose(out, x, atol=1e-6))
-    assert same, "at position 0 every rotation angle is 0, so apply_rope must return x unchanged"
+    expect_close(out, x, "at position 0 every rotation angle is 0, so apply_rope must return x unchanged", atol=1e-6)
     observe("position 0 is the identity", same)
 
 
@@ -299,8 +302,10 @@ def test_rope_preserves_norms(sub, observe, device):
     x = randn(32, 5, 8, dtype=F64).to(device)
     out = sub.apply_rope(x, torch.arange(5).to(device))
     norms = out.reshape(5, 4, 2).norm(dim=-1)
-    assert torch.allclose(norms, x.reshape(5, 4, 2).norm(dim=-1), rtol=1e-5), (
-        "rotating the pair (x[2i], x[2i+1]) preserves its length"
+    expect_close(
+        norms, x.reshape(5, 4, 2).norm(dim=-1),
+        "rotating the pair (x[2i], x[2i+1]) preserves its length",
+        rtol=1e-5
     )
     observe("pair norms", norms, rtol=1e-5, atol=1e-6)
 
@@ -353,7 +358,11 @@ def test_mha_chunked_equals_full(sub, observe, device):
     )
     chunked = torch.cat([y1, y2], dim=1)
     same = bool(torch.allclose(chunked, full, rtol=1e-4, atol=1e-5))
-    assert same, "decoding in chunks with the KV cache must give the full forward's outputs (append k, v along dim 2)"
+    expect_close(
+        chunked, full,
+        "decoding in chunks with the KV cache must give the full forward's outputs (append k, v along dim 2)",
+        rtol=1e-4, atol=1e-5
+    )
     observe("chunked equals full", same)
     observe("cache shapes", [list(cache[0].shape), list(cache[1].shape)])
 
@@ -402,11 +411,18 @@ def test_block_causal_and_cached(sub, observe, device):
     y, _ = run_block(sub, block, x)
     y2, _ = run_block(sub, block, x2)
     causal = bool(torch.allclose(y[:, :4], y2[:, :4]))
-    assert causal, "changing tokens 4..5 changed the outputs at 0..3: call the attention with is_causal=True"
+    expect_close(
+        y[:, :4], y2[:, :4],
+        "changing tokens 4..5 changed the outputs at 0..3: call the attention with is_causal=True",
+    )
     ya, cache = run_block(sub, block, x[:, :4])
     yb, cache = run_block(sub, block, x[:, 4:], kv_cache=cache)
     cached = bool(torch.allclose(torch.cat([ya, yb], dim=1), y, rtol=1e-4, atol=1e-5))
-    assert cached, "the block must pass kv_cache to its attention and return the cache it gets back"
+    expect_close(
+        torch.cat([ya, yb], dim=1), y,
+        "the block must pass kv_cache to its attention and return the cache it gets back",
+        rtol=1e-4, atol=1e-5
+    )
     observe("causal", causal)
     observe("chunked equals full", cached)
 
@@ -461,7 +477,11 @@ def test_gpt_incremental_equals_full(sub, observe, device):
         logits, caches = model(idx[:, a:b], kv_cache=caches)
         steps.append(logits)
     same = bool(torch.allclose(torch.cat(steps, dim=1), full, rtol=1e-4, atol=1e-5))
-    assert same, "with the cache, block i must get kv_cache[i]; return the list of the caches the blocks return"
+    expect_close(
+        torch.cat(steps, dim=1), full,
+        "with the cache, block i must get kv_cache[i]; return the list of the caches the blocks return",
+        rtol=1e-4, atol=1e-5
+    )
     observe("incremental equals full", same)
 
 
@@ -514,10 +534,13 @@ def test_generate_greedy(sub, observe, device):
     assert tuple(cached.shape) == (2, 9), (
         f"generate must return (B, L + max_new_tokens) = (2, 9), got {tuple(cached.shape)}"
     )
-    assert torch.equal(cached[:, :3], idx), "the output must start with the prompt"
+    expect_equal(cached[:, :3], idx, "the output must start with the prompt")
     uncached = generate(sub, model, idx, 6, temperature=0, use_cache=False)
     same = bool(torch.equal(cached, uncached))
-    assert same, "greedy tokens with the cache must equal those of full recomputation (feed only the newest token)"
+    expect_equal(
+        cached, uncached,
+        "greedy tokens with the cache must equal those of full recomputation (feed only the newest token)",
+    )
     observe("cached equals uncached", same)
     observe("greedy tokens", cached)
 
@@ -531,7 +554,7 @@ def test_generate_top_k_one_is_greedy(sub, observe, device):
     gen = torch.Generator(device=device).manual_seed(0)  # on the device of the probabilities, for multinomial
     top1 = generate(sub, model, idx, 5, temperature=1.5, top_k=1, generator=gen)
     same = bool(torch.equal(greedy, top1))
-    assert same, "with top_k=1 only the largest logit survives (the rest become -inf)"
+    expect_equal(greedy, top1, "with top_k=1 only the largest logit survives (the rest become -inf)")
     observe("top_k=1 equals greedy", same)
 
 

@@ -16,7 +16,7 @@ Muon's direction then depends only on its own momentum logic.
 import pytest
 import torch
 
-from autograder.testing import substitute
+from autograder.testing import expect_close, expect_equal, substitute
 from shared.linalg import newton_schulz_spectral
 
 pytestmark = pytest.mark.question("muon")
@@ -133,8 +133,9 @@ def test_skips_params_without_grad(sub, observe, device):
             set_grads([a, c] if step <= 2 else [a, b, c], gen)
             opt.step()
             if step <= 2:
-                assert torch.equal(b.detach(), b_before), (
-                    "a parameter whose .grad is None must be skipped entirely (no weight decay either)"
+                expect_equal(
+                    b.detach(), b_before,
+                    "a parameter whose .grad is None must be skipped entirely (no weight decay either)",
                 )
             observe_params(observe, [a, b, c], step)
 
@@ -157,9 +158,11 @@ def test_gradient_scale(sub, observe, device):
                 observe_params(observe, params, step)
             finals.append([p.detach().cpu().clone() for p in params])
     for small, large in zip(*finals):
-        assert torch.allclose(small, large, rtol=1e-6, atol=1e-9), (
-            "Muon's step should not depend on the gradient's scale: the momentum is a lerp (an average) "
-            "and Newton-Schulz normalises its input"
+        expect_close(
+            small, large,
+            ("Muon's step should not depend on the gradient's scale: the momentum is a lerp (an average) "
+            "and Newton-Schulz normalises its input"),
+            rtol=1e-6, atol=1e-9
         )
 
 

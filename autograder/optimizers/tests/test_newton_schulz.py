@@ -14,6 +14,8 @@ Inputs have Frobenius norms of several hundred, so that eps is negligible (and
 import pytest
 import torch
 
+from autograder.testing import expect_close, expect_equal
+
 pytestmark = pytest.mark.question("newton_schulz")
 
 F64 = torch.float64
@@ -110,10 +112,12 @@ def test_scale_invariant(sub, observe, device, scale):
     G = randn(gen, 5, 8, scale=1e3)
     base = sub.newton_schulz(G.to(device))
     scaled = sub.newton_schulz((scale * G).to(device))
-    assert torch.allclose(scaled.cpu(), base.cpu(), rtol=1e-4, atol=1e-6), (
-        f"newton_schulz({scale:g} * G) differs from newton_schulz(G) by "
+    expect_close(
+        scaled.cpu(), base.cpu(),
+        (f"newton_schulz({scale:g} * G) differs from newton_schulz(G) by "
         f"{(scaled.cpu() - base.cpu()).abs().max():.3g}: divide G by its Frobenius norm (plus eps) "
-        "before iterating, so that the result does not depend on the gradient's scale"
+        "before iterating, so that the result does not depend on the gradient's scale"),
+        rtol=1e-4, atol=1e-6
     )
     observe(f"newton_schulz({scale:g} * G)", scaled)
 
@@ -126,11 +130,13 @@ def test_orthogonal_equivariance(sub, observe, device):
     V, _ = torch.linalg.qr(torch.randn(7, 7, generator=gen, dtype=F64))
     rotated = sub.newton_schulz((U @ G @ V).to(device)).cpu()
     expected = U @ sub.newton_schulz(G.to(device)).cpu() @ V
-    assert torch.allclose(rotated, expected, rtol=1e-8, atol=1e-10), (
-        "newton_schulz(U G V) must equal U newton_schulz(G) V for orthogonal U, V (the iteration only "
+    expect_close(
+        rotated, expected,
+        ("newton_schulz(U G V) must equal U newton_schulz(G) V for orthogonal U, V (the iteration only "
         f"acts on singular values); the largest difference is {(rotated - expected).abs().max():.3g}. "
         "Check that A = X X^T multiplies X from the left (X = a X + B X) and that tall matrices "
-        "are transposed and transposed back"
+        "are transposed and transposed back"),
+        rtol=1e-8, atol=1e-10
     )
     observe("newton_schulz(U G V)", rotated)
 
@@ -161,8 +167,9 @@ def test_does_not_modify_input(sub, observe, device):
         G = randn(gen, *shape).to(device)
         before = G.clone()
         out = sub.newton_schulz(G)
-        assert torch.equal(G, before), (
-            "newton_schulz modified its input in place (e.g. G /= norm or X = G; X.div_(...)): "
-            "Muon passes its momentum buffer in, so work on a new tensor"
+        expect_equal(
+            G, before,
+            ("newton_schulz modified its input in place (e.g. G /= norm or X = G; X.div_(...)): "
+            "Muon passes its momentum buffer in, so work on a new tensor"),
         )
         observe(f"newton_schulz(G {shape[0]}x{shape[1]})", out)

@@ -11,6 +11,8 @@ parameters after every step: the reference's values are the expected ones.
 import pytest
 import torch
 
+from autograder.testing import expect_equal
+
 pytestmark = pytest.mark.question("sgd")
 
 F64 = torch.float64
@@ -115,9 +117,10 @@ def test_skips_params_without_grad(sub, observe, device):
         set_grads([a, c] if step <= 2 else [a, b, c], gen)
         opt.step()
         if step <= 2:
-            assert torch.equal(b.detach(), b_before), (
-                "a parameter whose .grad is None must be left untouched (skip it: no weight decay, "
-                "no momentum update), as torch.optim.SGD does"
+            expect_equal(
+                b.detach(), b_before,
+                ("a parameter whose .grad is None must be left untouched (skip it: no weight decay, "
+                "no momentum update), as torch.optim.SGD does"),
             )
         observe_params(observe, [a, b, c], step)
 

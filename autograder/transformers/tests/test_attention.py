@@ -16,7 +16,7 @@ import math
 import pytest
 import torch
 
-from autograder.testing import substitute
+from autograder.testing import expect_close, expect_equal, substitute
 
 pytestmark = pytest.mark.question("attention")
 
@@ -134,9 +134,10 @@ def test_bool_mask(sub, observe, device, kind):
     v2[hidden] = 1e3
     out2 = attend(sub, q.to(device), k.to(device), v2.to(device), mask=mask.to(device))
     unchanged = bool(torch.allclose(out2, out))
-    assert unchanged, (
-        "changing the values of keys that the mask hides (mask False) changed the output: "
-        "True in a boolean mask means 'may attend'; scores where the mask is False must become -inf"
+    expect_close(
+        out2, out,
+        ("changing the values of keys that the mask hides (mask False) changed the output: "
+        "True in a boolean mask means 'may attend'; scores where the mask is False must become -inf"),
     )
     observe("masked keys ignored", unchanged)
     observe("attention with a boolean mask", out)
@@ -163,9 +164,10 @@ def test_float_zero_mask(sub, observe, device):
     out = attend(sub, q, k, v, mask=torch.zeros(3, 4, dtype=F64, device=device))
     plain = attend(sub, q, k, v)
     same = bool(torch.allclose(out, plain))
-    assert same, (
-        "a float mask of zeros changed the output: a float mask is ADDED to the scores (0 changes nothing); "
-        "only a boolean mask (mask.dtype == torch.bool) selects"
+    expect_close(
+        out, plain,
+        ("a float mask of zeros changed the output: a float mask is ADDED to the scores (0 changes nothing); "
+        "only a boolean mask (mask.dtype == torch.bool) selects"),
     )
     observe("zero float mask changes nothing", same)
     observe("attention", out)
@@ -180,9 +182,11 @@ def test_causal_square(sub, observe, device, L):
     check_shape(out, q, v)
     for i in range(L):
         row = attend(sub, q[..., i : i + 1, :], k[..., : i + 1, :], v[..., : i + 1, :])
-        assert torch.allclose(out[..., i : i + 1, :], row, rtol=1e-6, atol=1e-9), (
-            f"with L == S, causal attention lets query i attend exactly keys 0..i (here query {i}: keys 0..{i}), "
-            "as torch's is_causal=True does; check the mask's diagonal (j <= i, not j < i) and its orientation"
+        expect_close(
+            out[..., i : i + 1, :], row,
+            (f"with L == S, causal attention lets query i attend exactly keys 0..i (here query {i}: keys 0..{i}), "
+            "as torch's is_causal=True does; check the mask's diagonal (j <= i, not j < i) and its orientation"),
+            rtol=1e-6, atol=1e-9
         )
     observe("causal attention, L == S", out)
 
@@ -197,11 +201,13 @@ def test_causal_lower_right(sub, observe, device, L, S):
     for i in range(L):
         visible = i + S - L + 1
         row = attend(sub, q[:, i : i + 1], k[:, :visible], v[:, :visible])
-        assert torch.allclose(out[:, i : i + 1], row, rtol=1e-6, atol=1e-9), (
+        expect_close(
+            out[:, i : i + 1], row,
             f"with L = {L} queries and S = {S} keys, query {i} is the token at position {i + S - L} and must "
             f"attend exactly keys 0..{i + S - L} (lower-right alignment: j <= i + S - L). "
             + ("One new query with a cache of keys attends ALL of them. " if L == 1 else "")
-            + "torch's is_causal is top-left aligned (j <= i), which is wrong when L != S"
+            + "torch's is_causal is top-left aligned (j <= i), which is wrong when L != S",
+            rtol=1e-6, atol=1e-9
         )
     observe("causal attention, L < S", out)
 
@@ -213,9 +219,11 @@ def test_causal_suffix_equals_full(sub, observe, device):
     full = attend(sub, q, k, v, is_causal=True)
     tail = attend(sub, q[..., 4:, :], k, v, is_causal=True)
     same = bool(torch.allclose(tail, full[..., 4:, :], rtol=1e-6, atol=1e-9))
-    assert same, (
-        "attending with only the last 3 queries (as a KV cache does) must give the last 3 rows of the full "
-        "causal attention: use the lower-right mask j <= i + S - L"
+    expect_close(
+        tail, full[..., 4:, :],
+        ("attending with only the last 3 queries (as a KV cache does) must give the last 3 rows of the full "
+        "causal attention: use the lower-right mask j <= i + S - L"),
+        rtol=1e-6, atol=1e-9
     )
     observe("suffix equals full", same)
     observe("tail", tail)
@@ -282,5 +290,5 @@ def test_does_not_modify_inputs(sub, observe, device):
     before = [t.clone() for t in (q, k, v, mask)]
     out = attend(sub, q, k, v, mask=mask, is_causal=True)
     for name, t, b in zip(("q", "k", "v", "mask"), (q, k, v, mask), before):
-        assert torch.equal(t, b), f"attention modified its input {name} in place; work on new tensors"
+        expect_equal(t, b, f"attention modified its input {name} in place; work on new tensors")
     observe("attention", out)

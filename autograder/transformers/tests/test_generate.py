@@ -19,7 +19,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from autograder.testing import substitute
+from autograder.testing import expect_equal, substitute
 
 pytestmark = pytest.mark.question("generate")
 
@@ -203,8 +203,8 @@ def generate(sub, model, idx, n, **kwargs):
         f"generate must return (B, L + max_new_tokens) = {(B, L + n)}, got {tuple(out.shape)}"
     )
     assert out.dtype == torch.long, f"token ids are torch.long, got {out.dtype}"
-    assert torch.equal(idx, before), "generate must not modify the prompt in place"
-    assert torch.equal(out[:, :L], idx), "the output must start with the prompt, followed by the new tokens"
+    expect_equal(idx, before, "generate must not modify the prompt in place")
+    expect_equal(out[:, :L], idx, "the output must start with the prompt, followed by the new tokens")
     return out
 
 
@@ -228,9 +228,10 @@ def test_greedy_cached_equals_uncached(sub, observe, device, kind):
     cached = generate(sub, model, idx, 10, temperature=0)
     uncached = generate(sub, model, idx, 10, temperature=0, use_cache=False)
     same = bool(torch.equal(cached, uncached))
-    assert same, (
-        "greedy decoding with the cache must give exactly the tokens of full recomputation: feed the prompt once, "
-        "then only the newest token together with the cache the model returned"
+    expect_equal(
+        cached, uncached,
+        ("greedy decoding with the cache must give exactly the tokens of full recomputation: feed the prompt once, "
+        "then only the newest token together with the cache the model returned"),
     )
     observe("cached equals uncached", same)
     observe("greedy tokens", cached)
@@ -244,9 +245,10 @@ def test_greedy_is_argmax(sub, observe, device):
     with torch.no_grad():
         for t in range(3, 9):
             logits, _ = model(out[:, :t])
-            assert torch.equal(out[:, t], logits[:, -1].argmax(dim=-1)), (
-                f"token {t} is not the argmax of the logits at position {t - 1} (logits[:, -1, :] of the sequence "
-                "so far): with temperature 0, next = logits[:, -1, :].argmax(-1)"
+            expect_equal(
+                out[:, t], logits[:, -1].argmax(dim=-1),
+                (f"token {t} is not the argmax of the logits at position {t - 1} (logits[:, -1, :] of the sequence "
+                "so far): with temperature 0, next = logits[:, -1, :].argmax(-1)"),
             )
     observe("greedy tokens", out)
 
@@ -258,7 +260,10 @@ def test_top_k_one_is_greedy(sub, observe, device):
     greedy = generate(sub, model, idx, 8, temperature=0)
     top1 = generate(sub, model, idx, 8, temperature=1.3, top_k=1, generator=seeded(5, device))
     same = bool(torch.equal(top1, greedy))
-    assert same, "with top_k=1 only the largest logit survives (the others become -inf), so sampling is greedy"
+    expect_equal(
+        top1, greedy,
+        "with top_k=1 only the largest logit survives (the others become -inf), so sampling is greedy",
+    )
     observe("top_k=1 equals greedy", same)
     observe("tokens", top1)
 

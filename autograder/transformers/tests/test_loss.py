@@ -9,6 +9,8 @@ not ignore_index. A 0-dim tensor, stable for huge logits (subtract the max).
 import pytest
 import torch
 
+from autograder.testing import expect_close
+
 pytestmark = pytest.mark.question("loss")
 
 F64 = torch.float64
@@ -64,9 +66,10 @@ def test_ignore_index(sub, observe, device):
     changed[1, 4] *= 4.0
     changed[:, 5] = 100.0  # the last position has no target
     loss2 = loss_of(sub, changed.to(device), tokens.to(device))
-    assert torch.allclose(loss, loss2), (
-        "changing the logits at positions whose target is ignore_index (and at the last position, which has no "
-        "target) changed the loss: drop those positions from the mean"
+    expect_close(
+        loss, loss2,
+        ("changing the logits at positions whose target is ignore_index (and at the last position, which has no "
+        "target) changed the loss: drop those positions from the mean"),
     )
     observe("lm_loss with ignored targets", loss)
 
@@ -87,9 +90,10 @@ def test_mean_not_sum(sub, observe, device):
     tokens[1, 3] = -100
     loss = loss_of(sub, logits.to(device), tokens.to(device))
     twice = loss_of(sub, torch.cat([logits, logits]).to(device), torch.cat([tokens, tokens]).to(device))
-    assert torch.allclose(loss, twice), (
-        "the loss of a batch repeated twice must equal the loss of the batch: average over the kept positions, "
-        "don't sum"
+    expect_close(
+        loss, twice,
+        ("the loss of a batch repeated twice must equal the loss of the batch: average over the kept positions, "
+        "don't sum"),
     )
     observe("lm_loss", loss)
 

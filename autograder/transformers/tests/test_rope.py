@@ -14,6 +14,8 @@ import math
 import pytest
 import torch
 
+from autograder.testing import expect_close, expect_equal
+
 pytestmark = pytest.mark.question("rope")
 
 F64 = torch.float64
@@ -82,10 +84,12 @@ def test_frequencies(sub, observe, device):
     out = out.double().cpu()
     angles = torch.atan2(out[0, 1::2], out[0, 0::2])
     want = torch.tensor([math.remainder(m * 10000.0 ** (-2 * i / E), 2 * math.pi) for i in range(E // 2)], dtype=F64)
-    assert torch.allclose(angles, want, atol=1e-4), (
-        f"at position {m} the pairs (1, 0) were rotated by the angles {angles.tolist()} (radians), expected "
+    expect_close(
+        angles, want,
+        (f"at position {m} the pairs (1, 0) were rotated by the angles {angles.tolist()} (radians), expected "
         f"m * theta_i = {want.tolist()} with theta_i = base^(-2i/E), i = 0..E/2-1. The rotated pair is "
-        "(x0 cos - x1 sin, x0 sin + x1 cos), i.e. counter-clockwise"
+        "(x0 cos - x1 sin, x0 sin + x1 cos), i.e. counter-clockwise"),
+        atol=1e-4
     )
     observe("angles of the rotated pairs", angles, atol=1e-4)
 
@@ -97,7 +101,11 @@ def test_position_zero_is_identity(sub, observe, device):
     out = sub.apply_rope(x, torch.zeros(3, dtype=torch.long).to(device))
     check(out, x)
     same = bool(torch.allclose(out, x, atol=1e-6))
-    assert same, "R_0 is the identity: at position 0 every angle is 0, so x must come back unchanged"
+    expect_close(
+        out, x,
+        "R_0 is the identity: at position 0 every angle is 0, so x must come back unchanged",
+        atol=1e-6
+    )
     observe("apply_rope at position 0 equals x", same)
 
 
@@ -108,8 +116,10 @@ def test_norms_preserved(sub, observe, device):
     out = sub.apply_rope(x, torch.arange(7).to(device))
     check(out, x)
     pair_norms = out.reshape(2, 7, 8, 2).norm(dim=-1)
-    assert torch.allclose(pair_norms, x.reshape(2, 7, 8, 2).norm(dim=-1), rtol=1e-5), (
-        "RoPE rotates each pair (x[2i], x[2i+1]), which preserves its length; yours changed some lengths"
+    expect_close(
+        pair_norms, x.reshape(2, 7, 8, 2).norm(dim=-1),
+        "RoPE rotates each pair (x[2i], x[2i+1]), which preserves its length; yours changed some lengths",
+        rtol=1e-5
     )
     observe("norms of the pairs", pair_norms, rtol=1e-5, atol=1e-6)
 
@@ -186,9 +196,10 @@ def test_does_not_modify_input(sub, observe, device):
     x = randn(gen, 3, 8).to(device)
     before = x.clone()
     out = sub.apply_rope(x, torch.arange(3).to(device))
-    assert torch.equal(x, before), (
-        "apply_rope modified x in place (e.g. x[..., 0::2] = ...): return a new tensor; attention still "
-        "needs the unrotated input when it is reused"
+    expect_equal(
+        x, before,
+        ("apply_rope modified x in place (e.g. x[..., 0::2] = ...): return a new tensor; attention still "
+        "needs the unrotated input when it is reused"),
     )
     observe("apply_rope(x)", out, **TOL)
 

@@ -9,6 +9,8 @@ only a per-slice max survives (a single global max underflows whole rows to 0 / 
 import pytest
 import torch
 
+from autograder.testing import expect_close, expect_equal
+
 pytestmark = pytest.mark.question("softmax")
 
 F64 = torch.float64
@@ -36,9 +38,10 @@ def test_values(sub, observe, device, shape, dim):
     out = sub.softmax(x, dim=dim)
     check_shape_dtype(out, x)
     sums = out.sum(dim=dim)
-    assert torch.allclose(sums, torch.ones_like(sums)), (
-        f"softmax(x, dim={dim}) must sum to 1 along dim {dim}; the sums are {sums.flatten()[:6].tolist()}. "
-        "Reduce (max and sum) along `dim` with keepdim=True, so the result broadcasts back onto x"
+    expect_close(
+        sums, torch.ones_like(sums),
+        (f"softmax(x, dim={dim}) must sum to 1 along dim {dim}; the sums are {sums.flatten()[:6].tolist()}. "
+        "Reduce (max and sum) along `dim` with keepdim=True, so the result broadcasts back onto x"),
     )
     observe(f"softmax(x, dim={dim})", out)
 
@@ -67,8 +70,10 @@ def test_stability(sub, observe, device, dtype, transform):
     )
     if transform in ("x+100", "x-1e4"):
         plain = sub.softmax(base.to(dtype).to(device), dim=-1)
-        assert torch.allclose(out, plain, rtol=5e-3, atol=1e-5), (
-            f"softmax({transform}) must equal softmax(x): softmax is unchanged by adding a constant to a row"
+        expect_close(
+            out, plain,
+            f"softmax({transform}) must equal softmax(x): softmax is unchanged by adding a constant to a row",
+            rtol=5e-3, atol=1e-5
         )
     observe(f"softmax({transform})", out)
 
@@ -132,8 +137,9 @@ def test_does_not_modify_input(sub, observe, device):
     x = randn(gen, 3, 5, scale=3.0).to(device)
     before = x.clone()
     out = sub.softmax(x, dim=-1)
-    assert torch.equal(x, before), (
-        "softmax modified its input in place (e.g. x -= x.max(...) or x.exp_()): compute on new tensors, "
-        "attention passes its scores in and may still need them"
+    expect_equal(
+        x, before,
+        ("softmax modified its input in place (e.g. x -= x.max(...) or x.exp_()): compute on new tensors, "
+        "attention passes its scores in and may still need them"),
     )
     observe("softmax(x)", out)

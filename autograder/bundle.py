@@ -1,0 +1,302 @@
+"""``make student``: what students install, as a folder and a wheel, without a single answer in it.
+
+The bundle holds the released notebooks, and a package ``dlcourse-student`` made of the course
+utilities (``shared``), the ``check`` runtime (the modules ``check()`` imports, listed in
+``RUNTIME``) and, as package data under ``autograder/course/``, each assignment's manifest,
+public tests and snapshots. It holds no solution, hidden test, mutant, variant or reference
+value, no instructor command (grading, sandbox, release) and no path of the machine it was
+built on; ``verify`` proves the first by searching every file of the bundle, inside the wheel
+too, for every graded cell of every master, every solution region and every hidden-test
+function. The build is reproducible: sorted files, fixed zip timestamps.
+
+Layout of ``DIR``::
+
+    README.md                                  what to do, for Colab, VS Code and JupyterLab
+    <topic>.ipynb                              the released notebooks
+    dlcourse_student-<version>-py3-none-any.whl
+    src/                                       the wheel's source (``pip install DIR/src`` works too)
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import io
+import json
+import shutil
+import textwrap
+import zipfile
+from pathlib import Path
+
+from . import __version__
+from .manifest import REPO, list_topics, load_assignment
+from .notebook import Cell, parse_percent
+from .release import BEGIN, END, bundle_location, student_notebook
+
+NAME = "dlcourse-student"
+DIST = "dlcourse_student"
+RUNTIME = ("__init__.py", "check.py", "collect.py", "guard.py", "manifest.py", "notebook.py", "observations.py",
+           "policy.py", "results.py", "runner.py", "snapshots.py", "testing.py")
+DEPENDENCIES = ("torch>=2.4", "numpy>=1.24", "scikit-learn>=1.3", "matplotlib>=3.7", "tqdm>=4.60", "pytest>=8",
+                "ipykernel>=6.29", "ipywidgets>=8")
+EXTRAS = {"jupyter": ("jupyterlab>=4",)}
+MAIN = '''"""``python -m autograder check NOTEBOOK [--question q]``: the student bundle's command line."""
+
+from .check import main
+
+raise SystemExit(main())
+'''
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class BundleError(Exception):
+    """The bundle could not be built, or it would give away an answer."""
+
+
+def wheel_name() -> str:
+    return f"{DIST}-{__version__}-py3-none-any.whl"
+
+
+# ---------------------------------------------------------------------------- the files
+
+
+def _package_files(repo: Path, topics: list[str]) -> dict[str, bytes]:
+    """Path inside the wheel -> content, for the two packages and the course data."""
+    files: dict[str, bytes] = {}
+    engine = repo / "autograder"
+    for name in RUNTIME:
+        files[f"autograder/{name}"] = (engine / name).read_bytes()
+    files["autograder/__main__.py"] = MAIN.encode()
+    for path in sorted((repo / "shared").rglob("*.py")):
+        if "__pycache__" not in path.parts and not path.name.startswith("test_"):
+            files[path.relative_to(repo).as_posix()] = path.read_bytes()
+    course = "autograder/course"
+    files[f"{course}/course.toml"] = ("# The assignments of this bundle, in course order.\n"
+                                      f"topics = {json.dumps(topics)}\n").encode()
+    for topic in topics:
+        a = load_assignment(topic, repo)
+        base = f"{course}/assignments/{a.id}"
+        files[f"{base}/assignment.toml"] = (a.root / "assignment.toml").read_bytes()
+        if not a.snapshots_path.exists():
+            raise BundleError(f"{a.id} has no snapshots.json: run `make snapshots` first")
+        files[f"{base}/snapshots.json"] = a.snapshots_path.read_bytes()
+        for test in sorted(a.public_tests.glob("test_*.py")):
+            files[f"{base}/tests/{test.name}"] = test.read_bytes()
+    _check_imports(files)
+    return files
+
+
+def _check_imports(files: dict[str, bytes]) -> None:
+    """Every ``from .x import`` in the bundled engine modules names a bundled module (lazy imports too)."""
+    shipped = {Path(p).stem for p in files if p.startswith("autograder/") and p.count("/") == 1}
+    for path, data in files.items():
+        if not (path.startswith("autograder/") and path.count("/") == 1):
+            continue
+        for node in ast.walk(ast.parse(data)):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module] if node.module else [a.name for a in node.names]
+                missing = [n for n in names if n.split(".")[0] not in shipped and n != "__version__"]
+                if missing:
+                    raise BundleError(f"{path} imports autograder.{missing[0]}, which the student bundle does not "
+                                      "ship: keep the check runtime free of grading-engine modules")
+
+
+def pyproject() -> str:
+    deps = "".join(f'    "{d}",\n' for d in DEPENDENCIES)
+    extras = "".join(f"{k} = {json.dumps(list(v))}\n" for k, v in EXTRAS.items())
+    return textwrap.dedent(f'''\
+        # Generated by `make student` (autograder/bundle.py); edit the course repository, not this file.
+        [build-system]
+        requires = ["setuptools>=68"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "{NAME}"
+        version = "{__version__}"
+        description = "Course notebooks' runtime: check() with the public tests, and the course utilities"
+        requires-python = ">=3.10"
+        dependencies = [
+        ''') + deps + "]\n\n[project.optional-dependencies]\n" + extras + textwrap.dedent('''
+        [tool.setuptools.packages.find]
+        include = ["autograder*", "shared*"]
+
+        [tool.setuptools.package-data]
+        autograder = ["course/*.toml", "course/assignments/*/*.toml", "course/assignments/*/*.json",
+                      "course/assignments/*/tests/*.py"]
+        ''')
+
+
+def _metadata() -> str:
+    lines = ["Metadata-Version: 2.1", f"Name: {NAME}", f"Version: {__version__}",
+             "Summary: Course notebooks' runtime: check() with the public tests, and the course utilities",
+             "Requires-Python: >=3.10"]
+    lines += [f"Requires-Dist: {d}" for d in DEPENDENCIES]
+    for extra, deps in EXTRAS.items():
+        lines.append(f"Provides-Extra: {extra}")
+        lines += [f'Requires-Dist: {d}; extra == "{extra}"' for d in deps]
+    return "\n".join(lines) + "\n"
+
+
+def build_wheel(files: dict[str, bytes], out: Path) -> Path:
+    """A pure-Python wheel of ``files``, byte-for-byte reproducible."""
+    info = f"{DIST}-{__version__}.dist-info"
+    entries = dict(sorted(files.items()))
+    entries[f"{info}/METADATA"] = _metadata().encode()
+    entries[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: autograder.bundle\nRoot-Is-Purelib: true\n"
+                                b"Tag: py3-none-any\n")
+    entries[f"{info}/top_level.txt"] = b"autograder\nshared\n"
+    record = []
+    for name, data in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    entries[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            zi = zipfile.ZipInfo(name, ZIP_DATE)
+            zi.external_attr = 0o644 << 16
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, data)
+    out.write_bytes(buf.getvalue())
+    return out
+
+
+def readme(topics: list[str], bundle: str) -> str:
+    wheel = wheel_name()
+    notebooks = ", ".join(f"`{t}.ipynb`" for t in topics)
+    return f"""# Course notebooks
+
+This folder has the assignments ({notebooks}), the course package `{wheel}` (the course
+utilities and `check()`, which runs the public tests on your code) and its source in `src/`.
+Fill in the cells whose first line is `# GRADED: <question>`, keep that line and the signatures,
+run `check("<question>")` after a cell, and submit the `.ipynb` file.
+
+## Colab
+1. File > Upload notebook, and pick the assignment's `.ipynb`.
+2. Run the first cell: it installs the course package from `{bundle}`
+   (if that is a file name, first upload `{wheel}` with the Files panel on the left).
+3. Runtime > Change runtime type > GPU makes the experiments faster; the graded code runs on CPU too.
+
+## VS Code
+1. Install Python 3.10 or newer and VS Code's Python and Jupyter extensions.
+2. In a terminal in this folder: `python -m venv .venv`, then `.venv/bin/pip install {wheel}`
+   (Windows: `.venv\\Scripts\\pip install {wheel}`).
+3. Open the `.ipynb`, pick the `.venv` interpreter as the kernel (top right), run the first cell.
+
+## JupyterLab
+1. In a terminal in this folder: `python -m venv .venv`, then `.venv/bin/pip install "{wheel}[jupyter]"`.
+2. `.venv/bin/jupyter lab`, open the `.ipynb`, run the first cell.
+
+From a terminal, `python -m autograder check <notebook>.ipynb [--question <id>]` runs the public
+tests on the saved notebook. The hidden tests run when you submit.
+"""
+
+
+# ---------------------------------------------------------------------------- build and verify
+
+
+def build(out: str | Path, repo: Path = REPO, topics: list[str] | None = None) -> Path:
+    """Write the student bundle into ``out`` (emptied first) and verify it gives nothing away."""
+    out = Path(out)
+    topics = topics or list_topics(repo)
+    if not topics:
+        raise BundleError("no assignment to bundle")
+    bundle = bundle_location(repo)
+    files = _package_files(repo, topics)
+    if out.exists():
+        shutil.rmtree(out)
+    src = out / "src"
+    for rel, data in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+    (src / "pyproject.toml").write_text(pyproject())
+    for topic in topics:
+        a = load_assignment(topic, repo)
+        (out / f"{a.id}.ipynb").write_text(student_notebook(a.solution_path, assignment=a.id, bundle=bundle))
+    (out / "README.md").write_text(readme(topics, bundle))
+    build_wheel(files, out / wheel_name())
+    leaks = verify(out, repo)
+    if leaks:
+        raise BundleError("the student bundle would give away answers:\n  " + "\n  ".join(leaks[:20]))
+    return out
+
+
+def secrets(repo: Path = REPO) -> dict[str, str]:
+    """What must never reach a student: label -> text (graded cells of masters, solution regions,
+    hidden tests and their functions, mutants, variants)."""
+    found: dict[str, str] = {}
+    public = "\n".join(p.read_text() for p in sorted((repo / "assignments").glob("*/tests/*.py")))
+    for topic in list_topics(repo):
+        a = load_assignment(topic, repo)
+        for cell in parse_percent(a.solution_path.read_text()):
+            if cell.question:
+                found[f"{topic}: the master's `{cell.question}` cell"] = cell.source.strip()
+            for i, region in enumerate(_regions(cell)):
+                found[f"{topic}: solution region {i + 1} of cell {cell.index}"] = region
+        for folder in (a.hidden_tests, a.mutants_dir, a.variants_dir):
+            for path in sorted(folder.glob("*.py")):
+                text = path.read_text()
+                found[f"{topic}: {folder.name}/{path.name}"] = text.strip()
+                if folder == a.hidden_tests:
+                    for node in ast.parse(text).body:
+                        seg = ast.get_source_segment(text, node) or ""
+                        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and seg not in public:
+                            found[f"{topic}: hidden {path.name}::{node.name}"] = seg.strip()
+    return {k: v for k, v in found.items() if len(v) >= 40}
+
+
+def _regions(cell: Cell) -> list[str]:
+    out, cur = [], None
+    for line in cell.source.split("\n"):
+        if BEGIN.match(line):
+            cur = []
+        elif END.match(line):
+            if cur is not None and "\n".join(cur).strip():
+                out.append(textwrap.dedent("\n".join(cur)).strip())
+            cur = None
+        elif cur is not None:
+            cur.append(line)
+    return out
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    """Every file of the bundle as text, the wheel's members included; notebooks as their cell sources."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if path.suffix == ".whl":
+            with zipfile.ZipFile(path) as z:
+                for name in z.namelist():
+                    out[f"{rel}!{name}"] = z.read(name).decode("utf-8", "replace")
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        out[rel] = text
+        if path.suffix == ".ipynb":
+            cells = json.loads(text).get("cells", [])
+            out[rel + " (cells)"] = "\n".join("".join(c.get("source", [])) for c in cells)
+    return out
+
+
+def _normal(text: str) -> str:
+    return "\n".join(line.strip() for line in text.strip().split("\n") if line.strip())
+
+
+def verify(folder: str | Path, repo: Path = REPO) -> list[str]:
+    """Everything the bundle gives away (empty when nothing): secrets found in a file, forbidden files,
+    this machine's paths."""
+    texts = {k: _normal(v) for k, v in _texts(Path(folder)).items()}
+    leaks = []
+    for label, secret in secrets(repo).items():
+        needle = _normal(secret)
+        for where, text in texts.items():
+            if needle in text:
+                leaks.append(f"{label} is in {where}")
+    for where in texts:
+        parts = set(where.replace("!", "/").split("/"))
+        if parts & {"solutions", "mutants", "variants", "sandbox.py", "supervisor.py", "reference.py", "api.py"}:
+            leaks.append(f"{where} is an instructor file")
+    root = str(repo.resolve())
+    leaks += [f"{where} names this machine's path {root}" for where, text in texts.items() if root in text]
+    return leaks
