@@ -18,6 +18,7 @@ import torch
 from .collect import FIXTURES, Case
 from .observations import encode
 from .policy import ForbiddenAPIError, forbid
+from .testing import _RUN
 
 
 class TimeLimit(BaseException):
@@ -71,6 +72,7 @@ def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...
 
     observer = Observer()
     seed = stable_hash(salt + case.id)  # salt "" for checks and snapshots; a secret per grading run
+    _RUN["seed"] = seed
     seed_everything(seed)
     fixtures = {"sub": sub, "observe": observer, "device": device, "seed": seed,
                 "gen": torch.Generator().manual_seed(seed)}
@@ -100,8 +102,11 @@ def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...
             status, message = "failed", str(e.msg or "") + _student_frames(e)
         else:
             status, message = "error", f"{type(e).__name__}: {e}{_student_frames(e)}"
-    return {"id": case.id, "status": status, "message": message[:4000], "obs": observer.records,
-            "seconds": round(time.perf_counter() - t0, 4), "forbidden": forbidden_used}
+    tampered = _RUN.get("seed") != seed  # graded code reset the seed the test's inputs come from
+    if tampered:
+        status, message = "failed", f"{case.question}: your code changed the seed this test draws its inputs from"
+    return {"id": case.id, "status": status, "message": message[:4000], "obs": [] if tampered else observer.records,
+            "seconds": round(time.perf_counter() - t0, 4), "forbidden": forbidden_used, "tampered": tampered}
 
 
 def run_cases(cases: list[Case], sub, device: torch.device, *, forbidden: dict[str, tuple[str, ...]],
@@ -130,6 +135,8 @@ def run_cases(cases: list[Case], sub, device: torch.device, *, forbidden: dict[s
         flags = drain()
         if result.pop("forbidden", False):
             flags.append(f"forbidden API: {result['message'][:200]}")
+        if result.pop("tampered", False):
+            flags.append("graded code changed the test's seed")
         changed = pristine.restore() if pristine is not None else []
         if changed:
             flags.append("graded code replaced " + ", ".join(changed[:5]) + " while the test ran")

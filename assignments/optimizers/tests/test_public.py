@@ -9,7 +9,7 @@ float32, tiny and huge gradients, tall matrices, edge cases of the schedule.
 import pytest
 import torch
 
-from autograder.testing import expect_close, expect_raises, substitute
+from autograder.testing import expect_close, expect_raises, seeded, substitute
 from shared.linalg import newton_schulz_spectral
 from shared.models import MLP
 
@@ -36,7 +36,7 @@ def set_grads(params, gen, scale=1.0):
 )
 def test_sgd_three_steps(sub, observe, device, config):
     """matches the reference over 3 steps"""
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator().manual_seed(seeded(0))
     params = make_params(gen, [(3, 2), (4,)], F64, device)
     opt = sub.SGD(params, lr=0.1, **config)
     for step in range(1, 4):
@@ -66,7 +66,7 @@ def test_sgd_rejects_nesterov_without_momentum(sub, observe, device):
 @pytest.mark.parametrize("decoupled", [False, True], ids=["adam_l2", "adamw"])
 def test_adam_three_steps(sub, observe, device, decoupled):
     """matches the reference over 3 steps with weight decay"""
-    gen = torch.Generator().manual_seed(1)
+    gen = torch.Generator().manual_seed(seeded(1))
     params = make_params(gen, [(3, 2), (4,)], F64, device)
     opt = sub.Adam(params, lr=0.05, betas=(0.8, 0.95), weight_decay=0.2, decoupled=decoupled)
     for step in range(1, 4):
@@ -79,7 +79,7 @@ def test_adam_three_steps(sub, observe, device, decoupled):
 @pytest.mark.question("adam")
 def test_adam_first_step_is_lr_sized(sub, observe, device):
     """moves every coordinate by about lr on the first step (bias correction)"""
-    gen = torch.Generator().manual_seed(2)
+    gen = torch.Generator().manual_seed(seeded(2))
     (p,) = make_params(gen, [(5,)], F64, device)
     start = p.detach().clone()
     opt = sub.Adam([p], lr=0.01)
@@ -102,7 +102,7 @@ def test_adam_first_step_is_lr_sized(sub, observe, device):
 @pytest.mark.parametrize("shape", [(4, 6), (6, 4), (5, 5)], ids=["wide", "tall", "square"])
 def test_newton_schulz_values(sub, observe, device, shape):
     """matches the reference and keeps G's shape and dtype"""
-    gen = torch.Generator().manual_seed(3)
+    gen = torch.Generator().manual_seed(seeded(3))
     G = (100 * torch.randn(*shape, generator=gen, dtype=F64)).to(device)
     out = sub.newton_schulz(G)
     assert tuple(out.shape) == shape, f"newton_schulz must return G's shape {shape}, got {tuple(out.shape)}"
@@ -132,7 +132,7 @@ def trusted_ns(sub):
 @pytest.mark.parametrize("nesterov", [True, False], ids=["nesterov", "plain_momentum"])
 def test_muon_three_steps(sub, observe, device, nesterov):
     """matches the reference over 3 steps on a wide and a tall matrix"""
-    gen = torch.Generator().manual_seed(4)
+    gen = torch.Generator().manual_seed(seeded(4))
     params = make_params(gen, [(3, 5), (6, 3)], F64, device)
     with trusted_ns(sub):
         opt = sub.Muon(params, lr=0.05, momentum=0.9, nesterov=nesterov, weight_decay=0.1)

@@ -20,13 +20,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograder.testing import expect_close, expect_equal, substitute
+from autograder.testing import expect_close, expect_equal, seeded, substitute
 
 F64 = torch.float64
 
 
 def randn(seed, *shape, dtype=torch.float32, scale=1.0):
-    return (scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=F64)).to(dtype)
+    return (scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seeded(seed)), dtype=F64)).to(dtype)
 
 
 # --------------------------------------------------------------------------- stand-ins (torch built-ins and toys)
@@ -100,7 +100,7 @@ class ToyLM(nn.Module):
 
     def __init__(self, vocab_size=11, seed=0, max_len=64):
         super().__init__()
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator().manual_seed(seeded(seed))
         self.vocab_size = vocab_size
         self.register_buffer("cur", 3 * torch.randn(vocab_size, vocab_size, generator=gen))
         self.register_buffer("prev", 3 * torch.randn(vocab_size + 1, vocab_size, generator=gen))
@@ -121,7 +121,7 @@ class BigramLM(nn.Module):
 
     def __init__(self, vocab_size=7, d=5, seed=0, scale=1.0):
         super().__init__()
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator().manual_seed(seeded(seed))
         self.emb = nn.Embedding(vocab_size, d)
         self.out = nn.Linear(d, vocab_size)
         with torch.no_grad():
@@ -314,7 +314,7 @@ def test_rope_preserves_norms(sub, observe, device):
 
 
 def build_mha(sub, device, D=16, H=4, seed=40):
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seeded(seed))
     with substitute(sub, scaled_dot_product_attention=torch_attention, softmax=torch_softmax):
         m = sub.MultiHeadAttention(D, H)
     load_weights(m, {**linear_weights(gen, "qkv.", D, 3 * D), **linear_weights(gen, "proj.", D, D)},
@@ -371,7 +371,7 @@ def test_mha_chunked_equals_full(sub, observe, device):
 
 
 def build_block(sub, device, D=16, H=4, seed=50):
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seeded(seed))
     with substitute(sub, MultiHeadAttention=UniformAttention):
         block = sub.TransformerBlock(D, H)
     assert isinstance(block.attn, UniformAttention), (
@@ -433,7 +433,7 @@ V_GPT = 11
 
 
 def build_gpt(sub, device, D=16, H=4, n_layers=2, seed=60):
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seeded(seed))
     with substitute(sub, TransformerBlock=ToyBlock):
         model = sub.TinyGPT(V_GPT, d_model=D, n_heads=H, n_layers=n_layers)
     assert len(model.blocks) == n_layers and all(isinstance(b, ToyBlock) for b in model.blocks), (
@@ -449,7 +449,7 @@ def build_gpt(sub, device, D=16, H=4, n_layers=2, seed=60):
 
 
 def tokens(seed, B, L, V):
-    return torch.randint(0, V, (B, L), generator=torch.Generator().manual_seed(seed))
+    return torch.randint(0, V, (B, L), generator=torch.Generator().manual_seed(seeded(seed)))
 
 
 @pytest.mark.question("gpt")
@@ -551,7 +551,7 @@ def test_generate_top_k_one_is_greedy(sub, observe, device):
     model = ToyLM(seed=1).to(device)
     idx = tokens(81, 3, 2, 11).to(device)
     greedy = generate(sub, model, idx, 5, temperature=0)
-    gen = torch.Generator(device=device).manual_seed(0)  # on the device of the probabilities, for multinomial
+    gen = torch.Generator(device=device).manual_seed(seeded(0))  # on the device of the probabilities, for multinomial
     top1 = generate(sub, model, idx, 5, temperature=1.5, top_k=1, generator=gen)
     same = bool(torch.equal(greedy, top1))
     expect_equal(greedy, top1, "with top_k=1 only the largest logit survives (the rest become -inf)")
@@ -565,7 +565,7 @@ def test_generate_sampling(sub, observe, device, temperature, top_k):
     model = ToyLM(seed=2).to(device)
     idx = tokens(82, 4, 2, 11).to(device)
     out = generate(sub, model, idx, 6, temperature=temperature, top_k=top_k,
-                   generator=torch.Generator(device=device).manual_seed(1))
+                   generator=torch.Generator(device=device).manual_seed(seeded(1)))
     observe("sampled tokens", out)
 
 
