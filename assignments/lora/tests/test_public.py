@@ -121,15 +121,17 @@ def test_lora_module_values(sub, observe, device, gen):
 
 
 class Tagged(nn.Module):
-    """A stand-in for LoRALinear (not LoRA): keeps `base` and adds one trainable tag of r numbers."""
+    """A stand-in for LoRALinear (not LoRA): keeps `base` and adds two trainable tags of r numbers each,
+    named lora_A and lora_B like the real thing."""
 
     def __init__(self, base, r, alpha, dropout=0.0):
         super().__init__()
         self.base, self.alpha, self.dropout = base, alpha, dropout
-        self.tag = nn.Parameter(torch.zeros(r, dtype=base.weight.dtype, device=base.weight.device))
+        self.lora_A = nn.Parameter(torch.zeros(r, dtype=base.weight.dtype, device=base.weight.device))
+        self.lora_B = nn.Parameter(torch.zeros(r, dtype=base.weight.dtype, device=base.weight.device))
 
     def forward(self, x):
-        return self.base(x) + self.tag.sum()
+        return self.base(x) + (self.lora_A * self.lora_B).sum()
 
 
 class Net(nn.Module):
@@ -151,7 +153,7 @@ def test_inject_targets(sub, observe, device, targets):
         n = sub.inject_lora(model, targets, 3, 6.0)
     wrapped = sorted(name for name, m in model.named_modules() if isinstance(m, Tagged))
     trainable = sorted(name for name, p in model.named_parameters() if p.requires_grad)
-    assert all(name.endswith(".tag") for name in trainable), (
+    assert all(name.endswith((".lora_A", ".lora_B")) for name in trainable), (
         f"every parameter but the new LoRA ones must be frozen; trainable: {trainable}"
     )
     count = sum(p.numel() for p in model.parameters() if p.requires_grad)

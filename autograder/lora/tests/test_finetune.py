@@ -33,10 +33,10 @@ H = _load_helpers()
 
 pytestmark = pytest.mark.question("finetune")
 
-# integration budget (measured: about 3 s of the 15 s all hidden tests may take on 2 busy cores)
-TARGETS, RANK, ALPHA, LR = ["query", "value"], 8, 16.0, 1e-2
-STEPS, BATCH, SEQ, N_VAL = 20, 16, 64, 64
-GAIN = 0.3  # the reference lowers the held-out loss by about 0.6 nats/char; half of that is required
+# integration budget (measured: about 2.5 s on one thread of a busy 2-core machine)
+TARGETS, RANK, ALPHA, LR = ["query", "value"], 8, 16.0, 2e-2
+STEPS, BATCH, SEQ, N_VAL = 10, 16, 64, 64
+GAIN = 0.25  # the reference lowers the held-out loss by about 0.5 nats/char; half of that is required
 MARGIN = 0.15  # the held-out loss must be within this of the reference's (LoRA A's random init varies)
 
 
@@ -107,7 +107,7 @@ def test_finetunes_the_base_model(sub, observe, device, seed):
         improved = after < before - GAIN
         assert improved, (
             f"after {STEPS} LoRA steps the held-out loss went from {before:.3f} to only {after:.3f} nats/char "
-            f"(the reference reaches about {before - 0.6:.2f}; at least {GAIN} lower is needed). The training loss "
+            f"(the reference reaches about {before - 0.5:.2f}; at least {GAIN} lower is needed). The training loss "
             f"went from {losses[0]:.3f} to {losses[-1]:.3f}. Check LoRALinear (scale, init, frozen base), "
             "inject_lora and the training loop."
         )
