@@ -53,9 +53,11 @@ class ToyGRULM(nn.Module):
         self.calls = []
 
     def forward(self, idx, state=None):
-        self.calls.append({"shape": tuple(idx.shape), "state": None if state is None else
-                           [(s.detach().clone(), s.requires_grad) for s in state]})
+        call = {"idx": idx.detach().cpu().clone(), "state_in": None if state is None else
+                [(s.detach().clone(), s.requires_grad) for s in state]}
         out, h = self.rnn(self.emb(idx), None if state is None else state[0])
+        call["state_out"] = h.detach().clone()
+        self.calls.append(call)
         return self.out(out), (h,)
 
 
