@@ -160,9 +160,9 @@ def test_learns_to_remember_across_chunks(sub, observe, device, gen, seed):
     final_loss = sum(losses[-50:]) / 50
     learned = accuracy >= THRESHOLD
     assert learned, (
-        f"after {STEPS} steps of truncated BPTT (chunks of {SEQ}) your CharLSTM recalls only {accuracy:.1%} of the keys "
-        f"(the reference about 100%, {THRESHOLD:.0%} needed; chance is {1 / KEYS:.0%}); its final training loss is "
-        f"{final_loss:.3f}. The key is read up to five steps before it must be recalled: carry the state from chunk "
+        f"after {STEPS} steps of truncated BPTT (chunks of {SEQ}) your CharLSTM recalls only {accuracy:.1%} of the "
+        f"keys (the reference about 100%, {THRESHOLD:.0%} needed; chance is {1 / KEYS:.0%}); its final training loss "
+        f"is {final_loss:.3f}. The key is read up to five steps before it must be recalled: carry the state from chunk "
         "to chunk (detached), and check CharLSTM.forward too, since this trains your own model"
     )
     # decisive in the parent: within 1 - THRESHOLD of the reference's accuracy (about 100%), and a training loss at the

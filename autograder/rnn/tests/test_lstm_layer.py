@@ -49,7 +49,9 @@ def run(sub, x, state, weights):
     output, (h_n, c_n) = out
     L, N = x.shape[:2]
     H = weights[1].shape[1]
-    assert tuple(output.shape) == (L, N, H), f"output must have shape (L, N, H) = {(L, N, H)}, got {tuple(output.shape)}"
+    assert tuple(output.shape) == (L, N, H), (
+        f"output must have shape (L, N, H) = {(L, N, H)}, got {tuple(output.shape)}"
+    )
     for name, t in [("h_n", h_n), ("c_n", c_n)]:
         assert tuple(t.shape) == (N, H), f"{name} must have shape (N, H) = {(N, H)}, got {tuple(t.shape)}"
     return output, h_n, c_n
