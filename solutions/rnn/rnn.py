@@ -530,7 +530,12 @@ check("char_model")
 # %%
 # GRADED: bptt
 def train_tbptt(model, data, seq_len, batch_size, steps, lr, clip, generator=None):
-    """Train model on the token stream data (T,) with truncated BPTT; returns the losses (list of floats)."""
+    """Train model on the token stream data with truncated BPTT; returns the `steps` losses (Python floats).
+
+    data: (T,) long token ids; model(inputs (B, seq_len), state) -> (logits (B, seq_len, V), state),
+    state None or a tuple of tensors; B = batch_size. clip: max_norm for clip_grad_norm, or None.
+    generator: if given, the random start offset of each pass is drawn from it.
+    """
     # BEGIN SOLUTION
     device = next(model.parameters()).device
     n = data.numel() // batch_size
