@@ -1,0 +1,17 @@
+# MUTANT: clip_grad_norm
+# WHY: returns the total norm after clipping instead of before
+# %%
+# GRADED: clip_grad_norm
+import torch
+
+
+def clip_grad_norm(parameters, max_norm):
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.tensor(0.0)
+    total = torch.stack([g.norm() for g in grads]).norm()
+    factor = max_norm / (total + 1e-6)
+    if factor < 1:
+        for g in grads:
+            g.mul_(factor)
+    return torch.stack([g.norm() for g in grads]).norm()

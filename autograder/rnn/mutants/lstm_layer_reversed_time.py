@@ -1,0 +1,18 @@
+# MUTANT: lstm_layer
+# WHY: runs over time backwards (and stacks in that order)
+# %%
+# GRADED: lstm_layer
+import torch
+
+
+def lstm_layer(x, state, W_ih, W_hh, b_ih, b_hh):
+    L, N, _ = x.shape
+    H = W_hh.shape[1]
+    if state is None:
+        state = (x.new_zeros(N, H), x.new_zeros(N, H))
+    h, c = state
+    outputs = []
+    for t in reversed(range(L)):
+        h, c = lstm_cell(x[t], (h, c), W_ih, W_hh, b_ih, b_hh)  # noqa: F821
+        outputs.append(h)
+    return torch.stack(outputs), (h, c)

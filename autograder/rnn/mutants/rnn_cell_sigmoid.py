@@ -1,0 +1,9 @@
+# MUTANT: rnn_cell
+# WHY: sigmoid instead of tanh
+# %%
+# GRADED: rnn_cell
+import torch
+
+
+def rnn_cell(x, h, W_ih, W_hh, b_ih, b_hh):
+    return torch.sigmoid(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
