@@ -13,7 +13,6 @@ def augment_batch(x, padding=2, generator=None):
     independently per image; random numbers come only from `generator`. x is left unchanged.
     """
     N, C, H, W = x.shape
-    where = generator.device if generator is not None else x.device
     offsets = torch.randint(0, 2 * padding + 1, (N, 2)).to(x.device)  # (N, 2)
     flip = (torch.rand(N) < 0.5).to(x.device)  # (N,)
     padded = F.pad(x, (padding, padding, padding, padding))  # (N, C, H + 2p, W + 2p)

@@ -18,7 +18,7 @@ def batch_norm(x, running_mean, running_var, weight, bias, training, momentum=0.
     if training:
         mean = x.mean(dim=dims)  # (C,)
         var = x.var(dim=dims, unbiased=True)  # (C,) biased: used to normalise
-        m = x.numel() // x.size(1)  # numbers per channel
+        x.numel() // x.size(1)  # numbers per channel
         with torch.no_grad():
             running_mean.mul_(1 - momentum).add_(momentum * mean)
             running_var.mul_(1 - momentum).add_(momentum * var)  # unbiased

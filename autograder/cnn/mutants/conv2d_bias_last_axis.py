@@ -2,7 +2,6 @@
 # WHY: adds the bias along the last (width) axis instead of the channels
 # %%
 # GRADED: conv2d
-import torch
 import torch.nn.functional as F
 
 

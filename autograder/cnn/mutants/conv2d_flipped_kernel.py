@@ -2,7 +2,6 @@
 # WHY: flips the kernel (a true convolution, not F.conv2d's cross-correlation)
 # %%
 # GRADED: conv2d
-import torch
 import torch.nn.functional as F
 
 

@@ -2,7 +2,6 @@
 # WHY: pads 2 * padding zeros on the bottom and right only (the output size is right, the values shifted)
 # %%
 # GRADED: conv2d
-import torch
 import torch.nn.functional as F
 
 

@@ -2,7 +2,6 @@
 # WHY: slides the window by one pixel and keeps the first H_out x W_out positions (stride not applied to the input)
 # %%
 # GRADED: conv2d
-import torch
 import torch.nn.functional as F
 
 

@@ -15,7 +15,6 @@ def dropout(x, p, training=True, generator=None):
         return x
     if p == 1:
         return torch.zeros_like(x)
-    where = generator.device if generator is not None else x.device
     u = torch.rand(x.shape, device=x.device)  # U[0, 1)
     keep = (u >= p).to(x.dtype)  # 1 with probability 1 - p
     return x * keep / (1 - p)

@@ -2,7 +2,6 @@
 # WHY: averages the window (average pooling) instead of taking its maximum
 # %%
 # GRADED: max_pool
-import torch
 import torch.nn.functional as F
 
 

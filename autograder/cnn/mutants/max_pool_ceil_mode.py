@@ -2,7 +2,6 @@
 # WHY: keeps the partial windows at the border (ceil mode) by padding with -inf
 # %%
 # GRADED: max_pool
-import torch
 import torch.nn.functional as F
 
 

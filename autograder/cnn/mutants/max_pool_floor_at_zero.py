@@ -2,7 +2,6 @@
 # WHY: starts the running maximum at 0, so all-negative windows give 0
 # %%
 # GRADED: max_pool
-import torch
 import torch.nn.functional as F
 
 

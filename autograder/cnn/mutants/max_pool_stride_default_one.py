@@ -2,7 +2,6 @@
 # WHY: stride defaults to 1 instead of kernel_size (overlapping windows)
 # %%
 # GRADED: max_pool
-import torch
 import torch.nn.functional as F
 
 

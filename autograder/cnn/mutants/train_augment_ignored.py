@@ -2,7 +2,6 @@
 # WHY: never applies augment
 # %%
 # GRADED: train
-import torch
 import torch.nn.functional as F
 
 

@@ -2,7 +2,6 @@
 # WHY: returns the mean of the batch losses, ignoring that the last batch is smaller
 # %%
 # GRADED: train
-import torch
 import torch.nn.functional as F
 
 

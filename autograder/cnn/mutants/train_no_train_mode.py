@@ -2,7 +2,6 @@
 # WHY: never calls model.train(): a model left in eval mode trains with running batch-norm statistics
 # %%
 # GRADED: train
-import torch
 import torch.nn.functional as F
 
 

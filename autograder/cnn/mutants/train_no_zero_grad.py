@@ -2,7 +2,6 @@
 # WHY: never zeroes the gradients: they accumulate over batches
 # %%
 # GRADED: train
-import torch
 import torch.nn.functional as F
 
 

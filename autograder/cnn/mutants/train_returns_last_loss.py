@@ -2,7 +2,6 @@
 # WHY: returns the last batch's loss instead of the epoch mean
 # %%
 # GRADED: train
-import torch
 import torch.nn.functional as F
 
 

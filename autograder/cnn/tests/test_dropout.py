@@ -23,11 +23,16 @@ def fresh(seed):
     return torch.Generator().manual_seed(seed)
 
 
+def new_seed(gen):
+    """A seed drawn from gen: a generator seeded with gen's own seed would replay the numbers of x."""
+    return int(torch.randint(0, 2**62, (1,), generator=gen))
+
+
 @pytest.mark.parametrize("p", [0.1, 0.25, 0.7, 0.9])
-def test_statistics(sub, observe, device, gen, seed, p):
+def test_statistics(sub, observe, device, gen, p):
     """zeroes a fraction p of the entries, scales the kept ones by 1 / (1 - p), keeps the mean"""
     x = (1.0 + torch.rand(200, 150, generator=gen, dtype=F64)).to(device)  # no zeros in x
-    out = sub.dropout(x, p, training=True, generator=fresh(seed))
+    out = sub.dropout(x, p, training=True, generator=fresh(new_seed(gen)))
     assert out.shape == x.shape, f"dropout output shape {tuple(out.shape)} should equal the input's"
     kept = out != 0
     frac = float((~kept).double().mean())
@@ -42,10 +47,10 @@ def test_statistics(sub, observe, device, gen, seed, p):
     observe("mean of dropout(x) / mean of x", float(out.mean() / x.mean()), atol=0.05)
 
 
-def test_independent_entries(sub, observe, device, gen, seed):
+def test_independent_entries(sub, observe, device, gen):
     """draws an independent mask entry for every element (rows and columns differ)"""
     x = torch.ones(64, 64, dtype=F64).to(device)
-    out = sub.dropout(x, 0.5, generator=fresh(seed))
+    out = sub.dropout(x, 0.5, generator=fresh(new_seed(gen)))
     mask = out != 0
     rows_same = bool((mask == mask[:1]).all())
     cols_same = bool((mask == mask[:, :1]).all())
@@ -83,9 +88,10 @@ def test_p_one_is_zero(sub, observe, device, gen):
     observe("dropout(x, 1)", out)
 
 
-def test_generator_is_the_only_randomness(sub, observe, device, gen, seed):
+def test_generator_is_the_only_randomness(sub, observe, device, gen):
     """draws only from the given generator: same generator state, same mask, whatever the global RNG"""
     x = randn(gen, 30, 40).to(device)
+    seed = new_seed(gen)
     torch.manual_seed(seed + 1)
     a = sub.dropout(x, 0.4, generator=fresh(seed))
     torch.manual_seed(seed + 2)
@@ -107,11 +113,11 @@ def test_without_generator(sub, observe, device, gen):
     observe("fraction zeroed", float((out == 0).double().mean()), atol=0.05)
 
 
-def test_gradient(sub, observe, device, gen, seed):
+def test_gradient(sub, observe, device, gen):
     """passes the gradient mask / (1 - p) back to x"""
     p = 0.3
     x = (1.0 + torch.rand(20, 30, generator=gen, dtype=F64)).to(device).requires_grad_(True)
-    out = sub.dropout(x, p, generator=fresh(seed))
+    out = sub.dropout(x, p, generator=fresh(new_seed(gen)))
     out.sum().backward()
     assert x.grad is not None, "no gradient reached x: keep dropout on the autograd graph"
     expected = (out.detach() != 0).to(F64) / (1 - p)
@@ -121,10 +127,10 @@ def test_gradient(sub, observe, device, gen, seed):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, F64], ids=["float32", "float64"])
-def test_dtype_and_shape(sub, observe, device, gen, seed, dtype):
+def test_dtype_and_shape(sub, observe, device, gen, dtype):
     """keeps the input's dtype and any shape"""
     x = randn(gen, 4, 3, 5, 6, dtype=dtype).to(device)
-    out = sub.dropout(x, 0.5, generator=fresh(seed))
+    out = sub.dropout(x, 0.5, generator=fresh(new_seed(gen)))
     assert out.shape == x.shape and out.dtype == dtype, (
         f"dropout of a {dtype} tensor of shape {tuple(x.shape)} returned {out.dtype} {tuple(out.shape)}"
     )

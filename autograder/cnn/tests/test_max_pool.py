@@ -53,7 +53,8 @@ def test_gradient(sub, observe, device, gen, shape, k, stride):
     assert x.grad is not None, "no gradient reached x: keep max_pool2d on the autograd graph"
     assert torch.allclose(x.grad.sum(), upstream.sum()), (
         "the gradient of max pooling must pass each window's upstream gradient on to exactly one input "
-        f"(its maximum): the total {float(x.grad.sum()):.4f} should equal the upstream total {float(upstream.sum()):.4f}"
+        f"(its maximum): the total {float(x.grad.sum()):.4f} should equal the upstream total "
+        f"{float(upstream.sum()):.4f}"
     )
     observe("x.grad", x.grad)
 

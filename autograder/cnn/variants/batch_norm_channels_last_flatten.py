@@ -14,8 +14,8 @@ def batch_norm(x, running_mean, running_var, weight, bias, training, momentum=0.
     running_var IN PLACE (momentum, unbiased variance). training=False: normalise with the running
     statistics and leave them unchanged. Returns a tensor of x's shape.
     """
-    dims = [0] + list(range(2, x.dim()))  # every dimension but the channels
-    shape = [1, -1] + [1] * (x.dim() - 2)  # (C,) -> broadcastable against x
+    [0] + list(range(2, x.dim()))  # every dimension but the channels
+    [1, -1] + [1] * (x.dim() - 2)  # (C,) -> broadcastable against x
     C = x.shape[1]
     flat = x.movedim(1, -1).reshape(-1, C)  # (m, C)
     if training:

@@ -3,7 +3,6 @@
 # %%
 # GRADED: max_pool
 import torch
-import torch.nn.functional as F
 
 
 def max_pool2d(x, kernel_size, stride=None):

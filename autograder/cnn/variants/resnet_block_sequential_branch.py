@@ -5,7 +5,6 @@
 # GRADED: resnet_block
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 class BasicBlock(nn.Module):
