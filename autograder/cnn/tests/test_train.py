@@ -4,8 +4,8 @@ model.train(); for each (x, y): move to the model's device, x = augment(x) if gi
 cross-entropy of model(x) against y, backward, step; return the mean loss per example (batches
 weighted by their size). The mechanics are tested on a toy classifier of the tests' own with a
 batch norm (so training mode matters) and batches of unequal sizes. The last test is the
-integration test: a small ResNet made of your BasicBlock, trained for three epochs on the 8x8
-digits with Adam and your train_epoch, must classify held-out digits (a bug in the block can cost
+integration test: a small ResNet made of your BasicBlock, trained for four epochs on the 8x8
+digits with Adam (the last at lr / 5) and your train_epoch, must classify held-out digits (a bug in the block can cost
 points there too).
 """
 
@@ -132,7 +132,7 @@ def test_adam_two_epochs(sub, observe, device, gen):
 
 # --------------------------------------------------------------------------- integration
 
-EPOCHS, BATCH, LR, THRESHOLD, WIDTH = 3, 64, 5e-3, 0.8, 12
+EPOCHS, BATCH, LR, THRESHOLD, WIDTH = 4, 64, 5e-3, 0.8, 12
 
 
 class SmallResNet(nn.Module):
@@ -182,7 +182,10 @@ def test_resnet_learns_digits(sub, observe, device, gen):
     model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     losses = []
-    for _ in range(EPOCHS):
+    for epoch in range(EPOCHS):
+        if epoch == EPOCHS - 1:  # a last epoch at a fifth of the learning rate settles the batch-norm statistics
+            for group in opt.param_groups:
+                group["lr"] = LR / 5
         perm = torch.randperm(len(yt), generator=gen)
         loader = [(xt[perm[i : i + BATCH]], yt[perm[i : i + BATCH]]) for i in range(0, len(yt), BATCH)]
         losses.append(run(sub, model, opt, loader))
@@ -190,11 +193,11 @@ def test_resnet_learns_digits(sub, observe, device, gen):
     with torch.no_grad():
         accuracy = float((model(xv.to(device)).argmax(dim=1).cpu() == yv).float().mean())
     assert accuracy >= THRESHOLD, (
-        f"after {EPOCHS} epochs of Adam (lr={LR}) the ResNet classifies only {accuracy:.1%} of the held-out digits "
+        f"after {EPOCHS} epochs of Adam (lr={LR}, then {LR / 5}) the ResNet classifies only {accuracy:.1%} of the held-out digits "
         f"({THRESHOLD:.0%} needed; the reference reaches about 90-95%). Mean training loss per epoch: "
         f"{[round(v, 3) for v in losses]}. Check train_epoch (train mode, zero_grad, backward, step) and, since the "
         "network is built from your BasicBlock, the resnet_block tests too."
     )
     # decisive in the parent: close enough to the reference's accuracy
-    observe("held-out accuracy", accuracy, rtol=0.0, atol=0.15)
+    observe("held-out accuracy", accuracy, rtol=0.0, atol=0.2)
     observe("training loss went down", losses[-1] < losses[0])
