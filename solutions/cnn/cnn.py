@@ -573,7 +573,7 @@ def fit(model, epochs, lr=3e-3, augment=None, desc="train"):
     return history
 
 
-EPOCHS = 1 if SMOKE else 8
+EPOCHS = 1 if SMOKE else 5
 runs = {}
 for name, kwargs in {"plain": {}, "dropout 0.5": {"p_drop": 0.5}, "batch norm": {"norm": True}}.items():
     seed_everything(SEED)
@@ -635,7 +635,7 @@ print("local MNIST found: using its first test digit" if mnist is not None else
       "no local MNIST copy (set MNIST_ROOT to a folder holding MNIST/raw): using the 8x8 digits")
 bn_model = small_cnn(norm=True).to(device)
 seed_everything(SEED)
-fit(bn_model, 1 if SMOKE else 3, desc="feature maps")
+fit(bn_model, 1 if SMOKE else 2, desc="feature maps")
 image = (torch.as_tensor(mnist[0][0].getdata(), dtype=torch.float32).reshape(1, 1, 28, 28) / 255
          if mnist is not None else X_VAL[:1])
 conv1 = bn_model[0]
@@ -730,8 +730,8 @@ def resnet(block, n, width=16):
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * width, 10))
 
 
-N_BLOCKS = 1 if SMOKE else 6
-DEPTH_EPOCHS = 1 if SMOKE else 4
+N_BLOCKS = 1 if SMOKE else 4
+DEPTH_EPOCHS = 1 if SMOKE else 3
 depth_runs = {}
 for name, block in {"plain": PlainBlock, "residual": BasicBlock}.items():
     seed_everything(SEED)
@@ -774,7 +774,7 @@ aug_gen = torch.Generator().manual_seed(SEED)
 aug_runs = {}
 for name, aug in {"no augmentation": None, "augment_batch": lambda x: augment_batch(x, 1, aug_gen)}.items():
     seed_everything(SEED)
-    aug_runs[name] = fit(resnet(BasicBlock, 1), 1 if SMOKE else 6, augment=aug, desc=name)
+    aug_runs[name] = fit(resnet(BasicBlock, 1), 1 if SMOKE else 4, augment=aug, desc=name)
     print(f"{name:16s} val acc {aug_runs[name].last('val_acc'):.3f}")
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 plot_curves(aug_runs, "val_loss", ax=axes[0], title="validation loss")
@@ -888,11 +888,11 @@ seg_xv, seg_yv = shapes(16 if SMOKE else 64, seed=1)
 seed_everything(SEED)
 unet = UNet(1, 1, base_channels=8, depth=2).to(device)
 opt = torch.optim.Adam(unet.parameters(), lr=3e-3)
-steps = 3 if SMOKE else 200
+steps = 3 if SMOKE else 150
 seg_history = History()
 g = torch.Generator().manual_seed(SEED)
 for step in tqdm(range(steps), desc="U-Net"):
-    idx = torch.randint(0, n_train, (8 if SMOKE else 32,), generator=g)
+    idx = torch.randint(0, n_train, (8 if SMOKE else 16,), generator=g)
     loss = F.binary_cross_entropy_with_logits(unet(seg_x[idx].to(device)), seg_y[idx].to(device))
     opt.zero_grad()
     loss.backward()
