@@ -1,0 +1,25 @@
+# MUTANT: augment
+# WHY: mirrors top-bottom instead of left-right
+# %%
+# GRADED: augment
+import torch
+import torch.nn.functional as F
+
+
+def augment_batch(x, padding=2, generator=None):
+    """Random translation (zero-pad by `padding`, crop back to H x W) and horizontal flip (p = 1/2), per image.
+
+    x: (N, C, H, W) -> (N, C, H, W). Offsets are uniform in {0, ..., 2 * padding} for rows and columns,
+    independently per image; random numbers come only from `generator`. x is left unchanged.
+    """
+    N, C, H, W = x.shape
+    where = generator.device if generator is not None else x.device
+    offsets = torch.randint(0, 2 * padding + 1, (N, 2), generator=generator, device=where).to(x.device)  # (N, 2)
+    flip = (torch.rand(N, generator=generator, device=where) < 0.5).to(x.device)  # (N,)
+    padded = F.pad(x, (padding, padding, padding, padding))  # (N, C, H + 2p, W + 2p)
+    rows = offsets[:, :1] + torch.arange(H, device=x.device)  # (N, H)
+    cols = offsets[:, 1:] + torch.arange(W, device=x.device)  # (N, W)
+    rows = torch.where(flip[:, None], rows.flip(1), rows)
+    n = torch.arange(N, device=x.device)[:, None, None, None]
+    c = torch.arange(C, device=x.device)[None, :, None, None]
+    return padded[n, c, rows[:, None, :, None], cols[:, None, None, :]]  # (N, C, H, W)

@@ -1,0 +1,24 @@
+# MUTANT: conv2d
+# WHY: slides the window by one pixel and keeps the first H_out x W_out positions (stride not applied to the input)
+# %%
+# GRADED: conv2d
+import torch.nn.functional as F
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D cross-correlation with F.conv2d's semantics (no kernel flip, zero padding on all sides).
+
+    x: (N, C_in, H, W); weight: (C_out, C_in, kH, kW); bias: (C_out,) or None; stride, padding: ints.
+    Returns (N, C_out, H_out, W_out) with H_out = (H + 2 * padding - kH) // stride + 1 (same for W).
+    """
+    N, C_in, H, W = x.shape
+    C_out, _, kH, kW = weight.shape
+    H_out = (H + 2 * padding - kH) // stride + 1
+    W_out = (W + 2 * padding - kW) // stride + 1
+    full = F.unfold(x, (kH, kW), padding=padding)  # stride 1
+    Wf = W + 2 * padding - kW + 1
+    cols = full.reshape(N, -1, H + 2 * padding - kH + 1, Wf)[:, :, :H_out, :W_out].reshape(N, full.shape[1], -1)
+    out = weight.reshape(C_out, -1) @ cols  # (N, C_out, L)
+    if bias is not None:
+        out = out + bias.reshape(1, C_out, 1)  # one bias per output channel
+    return out.reshape(N, C_out, H_out, W_out)

@@ -1,0 +1,18 @@
+# MUTANT: max_pool
+# WHY: averages the window (average pooling) instead of taking its maximum
+# %%
+# GRADED: max_pool
+import torch.nn.functional as F
+
+
+def max_pool2d(x, kernel_size, stride=None):
+    """Max pooling with F.max_pool2d's semantics (no padding, floor mode); stride defaults to kernel_size.
+
+    x: (N, C, H, W) -> (N, C, H_out, W_out), H_out = (H - kernel_size) // stride + 1 (same for W).
+    """
+    stride = kernel_size if stride is None else stride
+    N, C, H, W = x.shape
+    H_out = (H - kernel_size) // stride + 1
+    W_out = (W - kernel_size) // stride + 1
+    cols = F.unfold(x.reshape(N * C, 1, H, W), kernel_size, stride=stride)  # (N*C, k*k, L)
+    return cols.mean(dim=1).reshape(N, C, H_out, W_out)

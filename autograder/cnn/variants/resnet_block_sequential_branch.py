@@ -1,0 +1,31 @@
+# VARIANT: resnet_block
+# WHY: computes the shortcut first, runs the residual branch through an nn.Sequential of the
+#      same modules, adds in place with add_ and uses torch.relu
+# %%
+# GRADED: resnet_block
+import torch
+import torch.nn as nn
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
+
+    x: (N, in_channels, H, W) -> (N, out_channels, H_out, W_out), H_out = (H - 1) // stride + 1.
+    """
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        if stride != 1 or in_channels != out_channels:  # the shape changes: project the shortcut
+            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                                          nn.BatchNorm2d(out_channels))
+        else:
+            self.shortcut = nn.Identity()
+
+    def forward(self, x):
+        identity = self.shortcut(x)
+        branch = nn.Sequential(self.conv1, self.bn1, nn.ReLU(), self.conv2, self.bn2)
+        return torch.relu(branch(x).add_(identity))
