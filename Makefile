@@ -28,7 +28,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check autograder shared tests scripts
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n auto --dist loadgroup
 
 release: setup
 	$(PYTHON) -m autograder release $(TOPICS)

@@ -19,6 +19,7 @@ from autograder.api import grade, mutant_submission
 from autograder.confine import ProcessCage
 from autograder.reference import cache_dir
 
+pytestmark = pytest.mark.xdist_group("attacks")  # one worker: the leftover-process check sees no other test's
 ATTACKS = sorted((Path(__file__).parent / "adversarial").glob("*.py"))
 MARKER = "3141.59"  # `sleep 3141.59`: how the background-process attack's leftovers are found
 
