@@ -41,33 +41,27 @@ def alphas_cumprod(betas):
 
 def _per_sample(values, t, like):
     """values[t[i]] for every sample i, shaped (B, 1, ..., 1) like `like`, on like's device."""
-    picked = torch.stack([values[int(i)] for i in t.tolist()]) if len(t) else values[:0]
+    picked = torch.index_select(values.cpu(), 0, t.cpu().long())
     return picked.to(like.device).view(len(t), *([1] * (like.dim() - 1)))
 
 
 def trusted_q_sample(x0, t, noise, alphas_cumprod):
-    ab = _per_sample(alphas_cumprod.cpu(), t.cpu(), x0)
+    ab = _per_sample(alphas_cumprod, t, x0)
     return (torch.sqrt(ab) * x0.to(F64) + torch.sqrt(1 - ab) * noise.to(F64)).to(x0.dtype)
 
 
 def trusted_posterior_mean_variance(x0, xt, t, betas):
     """Bayes in precision form: 1/var = alpha_t / beta_t + 1 / (1 - ab_{t-1}); at t = 0 the mean is x0."""
-    b = betas.cpu()
-    ab = alphas_cumprod(b)
-    means, variances = [], []
-    for i, step in enumerate(t.tolist()):
-        if step == 0:
-            means.append(x0[i].to(F64))
-            variances.append(torch.zeros((), dtype=F64))
-            continue
-        beta, ab_prev = float(b[step]), float(ab[step - 1])
-        precision = (1 - beta) / beta + 1 / (1 - ab_prev)
-        m = (math.sqrt(1 - beta) / beta * xt[i].to(F64) + math.sqrt(ab_prev) / (1 - ab_prev) * x0[i].to(F64))
-        means.append(m / precision)
-        variances.append(torch.tensor(1 / precision, dtype=F64))
-    mean = torch.stack(means).to(x0.dtype)
-    var = torch.stack(variances).to(x0.device).view(len(means), *([1] * (x0.dim() - 1))).to(x0.dtype)
-    return mean, var
+    b = betas.cpu().to(F64)
+    ab_prev_all = torch.cat([torch.ones(1, dtype=F64), alphas_cumprod(b)[:-1]])
+    first = _per_sample(torch.arange(len(b)) == 0, t, x0)  # (B, 1, ..., 1) bool
+    beta = _per_sample(b, t, x0)
+    ab_prev = torch.where(first, 0.5, _per_sample(ab_prev_all, t, x0))  # any value < 1 where t = 0
+    precision = (1 - beta) / beta + 1 / (1 - ab_prev)
+    m = (torch.sqrt(1 - beta) / beta * xt.to(F64) + torch.sqrt(ab_prev) / (1 - ab_prev) * x0.to(F64)) / precision
+    mean = torch.where(first, x0.to(F64), m)
+    var = torch.where(first, 0.0, 1 / precision)
+    return mean.to(x0.dtype), var.to(x0.dtype)
 
 
 def trusted_ddim_step(xt, eps, t, t_prev, alphas_cumprod, eta=0.0, noise=None):
@@ -111,23 +105,25 @@ class RecordingModel(nn.Module):
 
 
 class TimeEmbedding(nn.Module):
-    def __init__(self, dim, T):
+    """(B,) long steps -> (B, 2 * n_freqs): sin and cos of pi 2^k t / T."""
+
+    def __init__(self, T, n_freqs=6):
         super().__init__()
         self.T = T
-        self.register_buffer("freqs", torch.exp(-math.log(1000.0) * torch.arange(dim // 2) / (dim // 2)))
+        self.register_buffer("freqs", math.pi * 2.0 ** torch.arange(n_freqs))
 
     def forward(self, t):
-        angles = t.float()[:, None] * self.freqs * (1000.0 / self.T)
+        angles = (t.float() / self.T)[:, None] * self.freqs
         return torch.cat([angles.sin(), angles.cos()], dim=-1)
 
 
 class ToyDenoiser(nn.Module):
-    """eps_theta(x, t) for 2-D points: an MLP on [x, sinusoidal embedding of t]."""
+    """eps_theta(x, t) for 2-D points: an MLP on [x, embedding of t]."""
 
-    def __init__(self, T, width=64, emb=16):
+    def __init__(self, T, width=64):
         super().__init__()
-        self.embed = TimeEmbedding(emb, T)
-        self.net = nn.Sequential(nn.Linear(2 + emb, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(),
+        self.embed = TimeEmbedding(T)
+        self.net = nn.Sequential(nn.Linear(2 + 12, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(),
                                  nn.Linear(width, 2))
 
     def forward(self, x, t):

@@ -123,8 +123,10 @@ def test_minibatches(sub, observe, device, gen, seed):
 
 # --------------------------------------------------------------------------- integration
 
-T, STEPS, BATCH, LR, SAMPLE_STEPS = 100, 1000, 128, 3e-3, 20
-THRESHOLD = 0.03  # energy distance; the reference gets about 0.01, N(0, I) about 0.05
+T, BATCH, SAMPLE_STEPS = 100, 128, 20
+STAGES = [(500, 5e-3), (300, 1.5e-3), (200, 5e-4)]  # (steps, lr): three calls, a step-decayed learning rate
+STEPS = sum(n for n, _ in STAGES)
+THRESHOLD = 0.03  # energy distance; the reference gets 0.01 to 0.017, N(0, I) about 0.046, the data itself 0.004
 
 
 def test_learns_two_moons(sub, observe, device, seed):
@@ -139,7 +141,9 @@ def test_learns_two_moons(sub, observe, device, seed):
     g = torch.Generator(device=device).manual_seed(seed)
     with substitute(sub, q_sample=H.trusted_q_sample, ddim_step=H.trusted_ddim_step,
                     posterior_mean_variance=H.trusted_posterior_mean_variance):
-        losses = sub.train_denoiser(model, train, ab, STEPS, batch_size=BATCH, lr=LR, generator=g)
+        losses = []
+        for n, lr in STAGES:
+            losses += sub.train_denoiser(model, train, ab, n, batch_size=BATCH, lr=lr, generator=g)
         model.eval()
         samples = sub.ddim_sample(model, (1000, 2), ab, SAMPLE_STEPS, generator=g)
     samples = samples.detach().cpu().to(F64)
@@ -147,8 +151,9 @@ def test_learns_two_moons(sub, observe, device, seed):
     dist = H.energy_distance(samples, held_out) if finite else float("inf")
     learned = dist < THRESHOLD
     assert learned, (
-        f"after {STEPS} Adam steps the DDIM samples are at energy distance {dist:.4f} from held-out two-moons data "
-        f"({THRESHOLD} is needed; the reference gets about 0.01). The training loss went from "
+        f"after {STEPS} Adam steps (learning rates {[lr for _, lr in STAGES]}) the DDIM samples are at energy "
+        f"distance {dist:.4f} from held-out two-moons data "
+        f"({THRESHOLD} is needed; the reference gets 0.01 to 0.017). The training loss went from "
         f"{sum(losses[:50]) / 50:.3f} to {sum(losses[-50:]) / 50:.3f} (first and last 50 steps). This trains with "
         "your loss and samples with your DDIM sampler: check those questions' tests too.")
     observe("samples at energy distance below the threshold", learned)
