@@ -24,6 +24,22 @@ def linear_alphas_cumprod(T, start=1e-3, end=0.1):
     return torch.cumprod(1 - torch.linspace(start, end, T, dtype=F64), dim=0)
 
 
+# Toy stand-ins with the signatures of earlier questions (deliberately NOT their answers): the public tests
+# of a question that calls them run with these, so that they test that question alone.
+
+
+def toy_q_sample(x0, t, noise, alphas_cumprod):
+    return 0.5 * x0 + noise
+
+
+def toy_posterior(x0, xt, t, betas):
+    return 0.5 * (x0 + xt), torch.full((x0.shape[0],) + (1,) * (x0.dim() - 1), 0.01, dtype=x0.dtype, device=x0.device)
+
+
+def toy_ddim_step(xt, eps, t, t_prev, alphas_cumprod, eta=0.0, noise=None):
+    return 0.9 * xt - 0.1 * eps if noise is None else 0.9 * xt - 0.1 * eps + 0.01 * noise
+
+
 class RecordingModel(torch.nn.Module):
     """A toy noise predictor, eps = 0.5 tanh(x), that records the steps t it is called with."""
 
@@ -113,17 +129,19 @@ def test_ddim_step_eta(sub, observe, device, gen):
 @pytest.mark.question("loss")
 def test_loss_generator(sub, observe, device, gen, seed):
     """a 0-dim differentiable loss, drawn only from the generator given"""
-    lin = torch.nn.Linear(2, 2).to(device)
+    w = torch.nn.Parameter(torch.tensor(0.5, device=device))
     x0 = torch.randn(16, 2, generator=gen).to(device)
     state = torch.get_rng_state()
-    losses = [sub.diffusion_loss(lambda xt, t: lin(xt), x0, linear_alphas_cumprod(10).to(device),  # noqa: B023
-                                 generator=torch.Generator(device=device).manual_seed(s)) for s in (seed, seed)]
+    with substitute(sub, q_sample=toy_q_sample):
+        losses = [sub.diffusion_loss(lambda xt, t: w * xt, x0, linear_alphas_cumprod(10).to(device),
+                                     generator=torch.Generator(device=device).manual_seed(s)) for s in (seed, seed)]
     assert losses[0].dim() == 0, "the loss must be a 0-dim tensor (the mean over every element)"
     assert torch.equal(state, torch.get_rng_state()), (
         "diffusion_loss drew from the global RNG although a generator was given: pass generator= to every draw")
-    assert float(losses[0].detach()) == float(losses[1].detach()), "two calls with generators seeded alike must give the same loss"
+    assert float(losses[0].detach()) == float(losses[1].detach()), (
+        "two calls with generators seeded alike must give the same loss")
     losses[0].backward()
-    assert lin.weight.grad is not None, "the loss must be differentiable with respect to the model's parameters"
+    assert w.grad is not None, "the loss must be differentiable with respect to the model's parameters"
     observe("reproducible and differentiable", True)
 
 
@@ -134,8 +152,9 @@ def test_loss_generator(sub, observe, device, gen, seed):
 def test_ddpm_steps(sub, observe, device, seed):
     """DDPM calls the model at every step from T - 1 down to 0 and returns the requested shape"""
     model = RecordingModel()
-    out = sub.ddpm_sample(model, (4, 2), torch.linspace(0.05, 0.3, 6, dtype=F64).to(device),
-                          generator=torch.Generator(device=device).manual_seed(seed))
+    with substitute(sub, posterior_mean_variance=toy_posterior):
+        out = sub.ddpm_sample(model, (4, 2), torch.linspace(0.05, 0.3, 6, dtype=F64).to(device),
+                              generator=torch.Generator(device=device).manual_seed(seed))
     assert tuple(out.shape) == (4, 2) and out.dtype == torch.float32, "ddpm_sample must return float32 (B, ...) samples"
     observe("steps visited", model.steps)
 
@@ -145,8 +164,9 @@ def test_ddpm_steps(sub, observe, device, seed):
 def test_ddim_steps(sub, observe, device, seed, steps):
     """DDIM visits tau_i = i (T - 1) // (steps - 1) from T - 1 down to 0"""
     model = RecordingModel()
-    out = sub.ddim_sample(model, (4, 2), linear_alphas_cumprod(30).to(device), steps,
-                          generator=torch.Generator(device=device).manual_seed(seed))
+    with substitute(sub, ddim_step=toy_ddim_step):
+        out = sub.ddim_sample(model, (4, 2), linear_alphas_cumprod(30).to(device), steps,
+                              generator=torch.Generator(device=device).manual_seed(seed))
     assert tuple(out.shape) == (4, 2) and out.dtype == torch.float32, "ddim_sample must return float32 (B, ...) samples"
     observe("steps visited", model.steps)
 
