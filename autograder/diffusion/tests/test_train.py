@@ -79,7 +79,7 @@ def test_adam_steps(sub, observe, device, gen, seed, lr, batch_size):
     model = Affine(gen).to(device)
     data = one_row_data(gen, 40, device)
     ab = H.alphas_cumprod(H.linear_betas(10)).to(device)
-    g = torch.Generator(device=device).manual_seed(seed)
+    g = torch.Generator(device=device).manual_seed(seed + 7919)
     losses, loss = run(sub, model, data, ab, 6, g, lr=lr, batch_size=batch_size)
     assert len(loss.calls) == 6, f"diffusion_loss must be called once per step; it was called {len(loss.calls)} times"
     for x0, ab_seen, g_seen in loss.calls:
@@ -96,7 +96,7 @@ def test_defaults(sub, observe, device, gen, seed):
     model = Affine(gen).to(device)
     data = one_row_data(gen, 200, device)
     ab = H.alphas_cumprod(H.linear_betas(10)).to(device)
-    losses, loss = run(sub, model, data, ab, 3, torch.Generator(device=device).manual_seed(seed))
+    losses, loss = run(sub, model, data, ab, 3, torch.Generator(device=device).manual_seed(seed + 7919))
     observe("batch size", int(loss.calls[0][0].shape[0]))
     observe("losses", losses, rtol=1e-5)
     for name, p in model.named_parameters():
@@ -108,8 +108,8 @@ def test_minibatches(sub, observe, device, gen, seed):
     N = 50
     data = torch.randn(N, 2, generator=gen).to(device)
     ab = H.alphas_cumprod(H.linear_betas(10)).to(device)
-    losses, loss = run(sub, Affine(gen).to(device), data, ab, 40, torch.Generator(device=device).manual_seed(seed),
-                       batch_size=8)
+    g = torch.Generator(device=device).manual_seed(seed + 7919)
+    losses, loss = run(sub, Affine(gen).to(device), data, ab, 40, g, batch_size=8)
     rows = {tuple(r) for r in data.cpu().tolist()}
     drawn = [tuple(r) for x0, _, _ in loss.calls for r in x0.tolist()]
     assert all(r in rows for r in drawn), "every row of a minibatch must be a row of data (index data with the draws)"
@@ -138,7 +138,7 @@ def test_learns_two_moons(sub, observe, device, seed):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = H.ToyDenoiser(T).to(device)
-    g = torch.Generator(device=device).manual_seed(seed)
+    g = torch.Generator(device=device).manual_seed(seed + 7919)
     with substitute(sub, q_sample=H.trusted_q_sample, ddim_step=H.trusted_ddim_step,
                     posterior_mean_variance=H.trusted_posterior_mean_variance):
         losses = []
