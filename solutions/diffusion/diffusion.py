@@ -577,14 +577,14 @@ seed_everything(SEED)
 toy_model = ToyDenoiser(TOY_T).to(device)
 toy_gen = torch.Generator(device=device).manual_seed(SEED)
 t0 = time.perf_counter()
-toy_losses = train_denoiser(toy_model, moons_train, toy_ab, 200 if SMOKE else 3000, batch_size=256, lr=2e-3,
+toy_losses = train_denoiser(toy_model, moons_train, toy_ab, 30 if SMOKE else 2000, batch_size=256, lr=2e-3,
                             generator=toy_gen, progress=True)
 print(f"trained in {time.perf_counter() - t0:.0f} s, final loss (mean of the last 100) "
       f"{sum(toy_losses[-100:]) / len(toy_losses[-100:]):.3f}")
 toy_history = History()
 for v in toy_losses:
     toy_history.add("train_loss", v)
-plot_curves({"toy denoiser": toy_history}, smooth=50, title="noise-prediction loss on two moons")
+plot_curves({"toy denoiser": toy_history}, smooth=5 if SMOKE else 50, title="noise-prediction loss on two moons")
 plt.show()
 
 # %%
@@ -603,7 +603,7 @@ class Recorder(nn.Module):
 toy_model.eval()
 rec = Recorder(toy_model)
 sample_gen = torch.Generator(device=device).manual_seed(SEED)
-ddpm_points = ddpm_sample(rec, (1000, 2), toy_betas, generator=sample_gen).cpu()
+ddpm_points = ddpm_sample(rec, (100 if SMOKE else 1000, 2), toy_betas, generator=sample_gen).cpu()
 paths = torch.stack(rec.inputs + [ddpm_points])  # (T + 1, 1000, 2)
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
 axes[0].scatter(*moons_test.cpu().T, s=3)
@@ -670,7 +670,7 @@ class TinyUNet(nn.Module):
         return self.out(h)
 
 
-DIG_T = 500
+DIG_T = 50 if SMOKE else 500
 dig_ab = torch.cumprod(1 - cosine_beta_schedule(DIG_T), dim=0).to(device)
 dig_betas = cosine_beta_schedule(DIG_T).to(device)
 seed_everything(SEED)
@@ -678,7 +678,7 @@ unet = TinyUNet(DIG_T, width=16 if SMOKE else 32).to(device)
 unet_opt = torch.optim.Adam(unet.parameters(), lr=2e-3)
 dig_x, dig_y = digit_images.to(device), digit_labels.to(device)
 dig_gen = torch.Generator(device=device).manual_seed(SEED)
-DIG_STEPS = 30 if SMOKE else 2500
+DIG_STEPS = 5 if SMOKE else 1500
 dig_history = History()
 for step in (bar := tqdm(range(DIG_STEPS), desc="U-Net", mininterval=1.0)):
     idx = torch.randint(0, len(dig_x), (128,), generator=dig_gen, device=device)
@@ -690,7 +690,7 @@ for step in (bar := tqdm(range(DIG_STEPS), desc="U-Net", mininterval=1.0)):
     dig_history.add("train_loss", loss.item())
     bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
 unet.eval()
-plot_curves({"U-Net": dig_history}, smooth=50, title="noise-prediction loss on digits")
+plot_curves({"U-Net": dig_history}, smooth=2 if SMOKE else 50, title="noise-prediction loss on digits")
 plt.show()
 
 # %% [markdown]
@@ -702,8 +702,8 @@ plt.show()
 
 # %%
 val_digits = (digits_val.tensors[0] * 2 - 1).to(device)  # (360, 64)
-N_SAMPLES = 16 if SMOKE else 200
-ddim_steps = [10, 50, DIG_T]
+N_SAMPLES = 8 if SMOKE else 100
+ddim_steps = [5, 10, DIG_T] if SMOKE else [10, 50, DIG_T]
 results = {}
 
 
@@ -714,7 +714,7 @@ def timed(fn):
 
 
 gen_s = torch.Generator(device=device).manual_seed(SEED)
-results["DDPM, 500 steps"] = timed(lambda: ddpm_sample(unet, (N_SAMPLES, 1, 8, 8), dig_betas, generator=gen_s))
+results[f"DDPM, {DIG_T} steps"] = timed(lambda: ddpm_sample(unet, (N_SAMPLES, 1, 8, 8), dig_betas, generator=gen_s))
 for n in (bar := tqdm(ddim_steps, desc="DDIM")):
     gen_s = torch.Generator(device=device).manual_seed(SEED)
     results[f"DDIM, {n} steps"] = timed(lambda: ddim_sample(unet, (N_SAMPLES, 1, 8, 8), dig_ab, n,  # noqa: B023
@@ -763,7 +763,7 @@ plt.show()
 classifier = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10)).to(device)
 clf_opt = torch.optim.Adam(classifier.parameters(), lr=3e-3)
 clf_x = dig_x.flatten(1)
-for _ in range(50 if SMOKE else 400):
+for _ in range(10 if SMOKE else 400):
     clf_opt.zero_grad()
     F.cross_entropy(classifier(clf_x), dig_y).backward()
     clf_opt.step()
@@ -780,7 +780,7 @@ for ax, w in zip(axes, tqdm(scales, desc="guidance")):
         return guided_eps(unet, xt, t, wanted, torch.full_like(wanted, unet.null_class), w)
 
     gen_s = torch.Generator(device=device).manual_seed(SEED)
-    samples = ddim_sample(guided, (len(wanted), 1, 8, 8), dig_ab, 10 if SMOKE else 50, generator=gen_s)
+    samples = ddim_sample(guided, (len(wanted), 1, 8, 8), dig_ab, 5 if SMOKE else 50, generator=gen_s)
     with torch.no_grad():
         acc = (classifier(samples.flatten(1)).argmax(-1) == wanted).float().mean().item()
     spread = samples.reshape(10, per_class, 64).std(dim=1).mean().item()
