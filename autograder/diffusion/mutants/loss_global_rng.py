@@ -1,0 +1,17 @@
+# MUTANT: loss
+# WHY: draws the noise with torch.randn_like, from the global generator
+# %%
+# GRADED: loss
+import torch
+
+
+def diffusion_loss(model, x0, alphas_cumprod, generator=None):
+    """DDPM's simple loss: mean over all elements of (noise - model(x_t, t))^2, t ~ U{0..T-1}.
+
+    x0: (B, ...); alphas_cumprod: (T,) float64; returns a 0-dim tensor (differentiable).
+    """
+    B, T = x0.shape[0], alphas_cumprod.shape[0]
+    t = torch.randint(0, T, (B,), generator=generator, device=x0.device)  # (B,)
+    noise = torch.randn_like(x0)  # (B, ...)
+    xt = q_sample(x0, t, noise, alphas_cumprod)  # noqa: F821 (defined in the q_sample cell)
+    return ((noise - model(xt, t)) ** 2).mean()
