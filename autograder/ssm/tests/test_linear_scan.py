@@ -63,7 +63,8 @@ def test_complex(sub, observe, device, gen, L):
     a, b = inputs(gen, (3, L), complex_=True)
     h = call(sub, a.to(device), b.to(device))
     assert h.dtype == C128, f"complex128 inputs must give complex128 outputs, got {h.dtype}"
-    assert torch.allclose(h.cpu(), loop(a, b), rtol=1e-8, atol=1e-10), "linear_scan differs from the loop for complex inputs"
+    assert torch.allclose(h.cpu(), loop(a, b), rtol=1e-8, atol=1e-10), (
+        "linear_scan differs from the loop for complex inputs")
     observe("h", h)
 
 

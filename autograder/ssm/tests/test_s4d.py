@@ -39,7 +39,8 @@ def make_layer(sub, gen, H, N, device, dtype=F64):
     with torch.no_grad():
         for n, w in weights.items():
             params = dict(layer.named_parameters())
-            assert params[n].shape == w.shape, f"S4DLayer.{n} has shape {tuple(params[n].shape)}, expected {tuple(w.shape)}"
+            assert params[n].shape == w.shape, (
+                f"S4DLayer.{n} has shape {tuple(params[n].shape)}, expected {tuple(w.shape)}")
             params[n].copy_(w.to(dtype))
     return layer.to(device), weights
 

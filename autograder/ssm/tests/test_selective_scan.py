@@ -53,7 +53,8 @@ def step_loop(sub, u, delta, A, B, C, D):
         out = sub.selective_step(u[:, t], delta[:, t], A, B[:, t], C[:, t], D, h)
         assert isinstance(out, tuple) and len(out) == 2, "selective_step must return the pair (y_t, h)"
         y_t, h = out
-        assert y_t.shape == u[:, t].shape, f"y_t must have shape (b, d) = {tuple(u[:, t].shape)}, got {tuple(y_t.shape)}"
+        assert y_t.shape == u[:, t].shape, (
+            f"y_t must have shape (b, d) = {tuple(u[:, t].shape)}, got {tuple(y_t.shape)}")
         assert h.shape == (u.shape[0], u.shape[2], A.shape[1]), (
             f"the state h must have shape (b, d, n) = {(u.shape[0], u.shape[2], A.shape[1])}, got {tuple(h.shape)}")
         ys.append(y_t)

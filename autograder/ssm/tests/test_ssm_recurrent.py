@@ -68,7 +68,8 @@ def test_causal_and_linear(sub, observe, device, gen):
     changed = u.clone()
     changed[12:] += 5.0
     y2 = call(sub, dA, dB, C, changed)
-    assert torch.allclose(y[:12], y2[:12]), "changing u after step 11 changed y before step 12: the recurrence is causal"
+    assert torch.allclose(y[:12], y2[:12]), (
+        "changing u after step 11 changed y before step 12: the recurrence is causal")
     ylin = call(sub, dA, dB, C, 2 * u - 3 * v)
     assert torch.allclose(ylin, 2 * y - 3 * call(sub, dA, dB, C, v), rtol=1e-8, atol=1e-10), (
         "the SSM is linear in u: y(2u - 3v) must equal 2 y(u) - 3 y(v)")

@@ -57,7 +57,8 @@ def load_layer(sub, gen, d, n, dt_rank, device, dtype=F64):
     params = dict(layer.named_parameters())
     with torch.no_grad():
         for name, shape in shapes.items():
-            assert params[name].shape == shape, f"SelectiveSSM.{name} has shape {tuple(params[name].shape)}, expected {shape}"
+            assert params[name].shape == shape, (
+                f"SelectiveSSM.{name} has shape {tuple(params[name].shape)}, expected {shape}")
             params[name].copy_(torch.randn(shape, generator=gen, dtype=F64).to(dtype))
     return layer.to(device)
 
@@ -149,7 +150,7 @@ def test_learns_selective_copying(sub, observe, device):
     gen = torch.Generator().manual_seed(INIT_SEED)  # fixed: the budget was measured on this run
     layer = sub.SelectiveSSM(D_MODEL, d_state=D_STATE)
     params = dict(layer.named_parameters())
-    with torch.no_grad():  # PyTorch's default initialisation, drawn from a fixed generator: your RNG calls do not matter
+    with torch.no_grad():  # PyTorch's default init, from a fixed generator: your RNG calls do not matter
         for name in ("x_proj.weight", "dt_proj.weight"):
             bound = 1 / params[name].shape[1] ** 0.5
             params[name].copy_(torch.empty(params[name].shape).uniform_(-bound, bound, generator=gen))
