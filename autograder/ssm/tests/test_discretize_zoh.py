@@ -46,7 +46,7 @@ def test_matches_matrix_exponential(sub, observe, device, gen, N, complex_, dt_k
     dA, dB = call(sub, A.to(device), B.to(device), dt)
     assert dA.dtype == A.dtype, f"dA must keep A's dtype {A.dtype}, got {dA.dtype}"
     expm = torch.linalg.matrix_exp(torch.diag(dt_value * A).to(C128)).diagonal()
-    assert torch.allclose(dA.cpu().to(C128), expm, rtol=1e-9, atol=1e-12), (
+    assert torch.allclose(dA.cpu().to(C128), expm, rtol=1e-8, atol=1e-10), (
         "dA must equal exp(dt * A): the matrix exponential of the diagonal matrix dt*diag(A) has exp(dt*A_n) on its "
         "diagonal (Euler's 1 + dt*A is only its first-order approximation)")
     observe("dA", dA)
