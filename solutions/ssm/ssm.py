@@ -212,8 +212,8 @@ for name, errs in errors.items():
 # input is constant over each step, which a step input is, so $h_k = h(k\Delta)$ exactly. The
 # bilinear error falls by about 4x each time $\Delta$ is halved (slope 2 on the log-log plot: its
 # one-step error is $O(\Delta^3)$, accumulated over $1/\Delta$ steps gives $O(\Delta^2)$), and
-# forward Euler's by only 2x (slope 1, first order), so at $\Delta = 0.01$ bilinear is about
-# 1e-4 and Euler about 1e-2. Both ZOH and bilinear map every stable mode into the unit disc whatever
+# forward Euler's by only 2 to 3x (slope about 1, first order), so at $\Delta = 0.01$ bilinear is
+# about 5e-4 and Euler about 6e-2 (and at $\Delta = 0.2$ Euler has blown up to about 1e2). Both ZOH and bilinear map every stable mode into the unit disc whatever
 # $\Delta$ is, but Euler's $\bar A = 1 + \Delta A$ leaves the disc as soon as $|1 + \Delta A| > 1$
 # (for real $A < 0$ when $\Delta |A| > 2$, and for oscillating modes $-\tfrac12 + i\pi n$ already for
 # small $\Delta$), so the recurrence blows up. A model that learns $\Delta$ (and $A$) per channel can
@@ -386,15 +386,14 @@ plt.show()
 #
 # BEGIN SOLUTION
 # Before the burst (steps 0 to 99) the circular output is not zero: it is the tail of the response
-# to the burst at steps 100 to 127, which wrapped around modulo $L = 128$ (about 0.5 to 3 at the
+# to the burst at steps 100 to 127, which wrapped around modulo $L = 128$ (up to about 5 at the
 # start, decaying as $0.97^j$), while the padded FFT and `conv1d` give exactly 0 there. So outputs
 # at early positions depend on *later* inputs: the model is no longer causal, which in training
 # lets it read the answer it is supposed to predict, and it computes something different from the
 # recurrence it will run at inference. The linear convolution of two length-$L$ signals has
 # $2L - 1$ terms, so a transform of length $2L$ holds all of them without overlap. In the timing
 # plot the Python loop grows linearly with a large constant per step, while kernel + FFT is
-# $O(NL + L \log L)$ in a few vectorised calls and is one to two orders of magnitude faster for
-# long sequences. The recurrence still wins for generation, where tokens arrive one at a time and
+# $O(NL + L \log L)$ in a few vectorised calls and is far faster for long sequences. The recurrence still wins for generation, where tokens arrive one at a time and
 # each step costs $O(N)$ with a constant-size state.
 # END SOLUTION
 
