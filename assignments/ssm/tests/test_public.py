@@ -42,8 +42,12 @@ def test_zoh(sub, observe, device, gen, complex_):
     A = stable_A(gen, 6) if complex_ else -torch.rand(6, generator=gen, dtype=F64) - 0.1
     B = crandn(gen, 6) if complex_ else torch.randn(6, generator=gen, dtype=F64)
     dA, dB = sub.discretize_zoh(A.to(device), B.to(device), 0.1)
-    assert dA.shape == A.shape and dB.shape == A.shape, "dA and dB must have A's shape (N,)"
-    assert dA.dtype == A.dtype, f"dA must keep A's dtype {A.dtype}, got {dA.dtype}"
+    ok = bool(dA.shape == A.shape and dB.shape == A.shape)
+    assert ok, (
+        "dA and dB must have A's shape (N,)")
+    ok = bool(dA.dtype == A.dtype)
+    assert ok, (
+        f"dA must keep A's dtype {A.dtype}, got {dA.dtype}")
     observe("dA", dA)
     observe("dB", dB)
 
@@ -55,8 +59,12 @@ def test_bilinear(sub, observe, device, gen, complex_):
     A = stable_A(gen, 6) if complex_ else -torch.rand(6, generator=gen, dtype=F64) - 0.1
     B = crandn(gen, 6) if complex_ else torch.randn(6, generator=gen, dtype=F64)
     dA, dB = sub.discretize_bilinear(A.to(device), B.to(device), torch.tensor(0.5, dtype=F64).to(device))
-    assert dA.shape == A.shape and dB.shape == A.shape, "dA and dB must have A's shape (N,)"
-    assert (dA.abs() < 1).all(), "for Re A < 0 the bilinear transform gives |dA| < 1"
+    ok = bool(dA.shape == A.shape and dB.shape == A.shape)
+    assert ok, (
+        "dA and dB must have A's shape (N,)")
+    ok = bool((dA.abs() < 1).all())
+    assert ok, (
+        "for Re A < 0 the bilinear transform gives |dA| < 1")
     observe("dA", dA)
     observe("dB", dB)
 
@@ -69,7 +77,9 @@ def test_kernel(sub, observe, device, gen):
     """matches the reference for a complex system"""
     dA, dB, C = discrete_system(gen, 5)
     K = sub.ssm_kernel(dA.to(device), dB.to(device), C.to(device), 12)
-    assert K.shape == (12,) and not K.is_complex(), "the kernel is a real tensor of shape (L,)"
+    ok = bool(K.shape == (12,) and not K.is_complex())
+    assert ok, (
+        "the kernel is a real tensor of shape (L,)")
     observe("K", K)
 
 
@@ -79,10 +89,14 @@ def test_recurrent(sub, observe, device, gen):
     dA, dB, C = (t.to(device) for t in discrete_system(gen, 5))
     u = torch.randn(12, generator=gen, dtype=F64).to(device)
     y = sub.ssm_recurrent(dA, dB, C, u)
-    assert y.shape == u.shape and not y.is_complex(), "y is a real tensor of u's shape (L,)"
+    ok = bool(y.shape == u.shape and not y.is_complex())
+    assert ok, (
+        "y is a real tensor of u's shape (L,)")
     u2 = u.clone()
     u2[8:] = 0.0
-    assert torch.allclose(sub.ssm_recurrent(dA, dB, C, u2)[:8], y[:8]), "y_k must depend only on u_0 .. u_k"
+    ok = bool(torch.allclose(sub.ssm_recurrent(dA, dB, C, u2)[:8], y[:8]))
+    assert ok, (
+        "y_k must depend only on u_0 .. u_k")
     observe("y", y)
 
 
@@ -93,10 +107,14 @@ def test_fft_conv(sub, observe, device, gen, L):
     u = torch.randn(L, generator=gen, dtype=F64).to(device)
     K = torch.randn(L, generator=gen, dtype=F64).to(device)
     y = sub.fft_conv(u, K)
-    assert y.shape == u.shape and not y.is_complex(), "fft_conv returns a real tensor of u's shape"
+    ok = bool(y.shape == u.shape and not y.is_complex())
+    assert ok, (
+        "fft_conv returns a real tensor of u's shape")
     impulse = torch.zeros(L, dtype=F64).to(device)
     impulse[0] = 1.0
-    assert torch.allclose(sub.fft_conv(impulse, K), K, atol=1e-10), "an impulse at step 0 must return the kernel K"
+    ok = bool(torch.allclose(sub.fft_conv(impulse, K), K, atol=1e-10))
+    assert ok, (
+        "an impulse at step 0 must return the kernel K")
     observe("y", y)
 
 
@@ -110,9 +128,13 @@ def test_linear_scan(sub, observe, device, gen, shape):
     a = torch.empty(shape, dtype=F64).uniform_(0.3, 1.0, generator=gen).to(device)
     b = torch.randn(shape, generator=gen, dtype=F64).to(device)
     h = sub.linear_scan(a, b)
-    assert h.shape == b.shape, f"h must have the inputs' shape {tuple(b.shape)}"
+    ok = bool(h.shape == b.shape)
+    assert ok, (
+        f"h must have the inputs' shape {tuple(b.shape)}")
     ones = sub.linear_scan(torch.ones_like(b), b)
-    assert torch.allclose(ones, b.cumsum(-1)), "with a = 1 the scan is cumsum(b) along the last axis"
+    ok = bool(torch.allclose(ones, b.cumsum(-1)))
+    assert ok, (
+        "with a = 1 the scan is cumsum(b) along the last axis")
     observe("h", h)
 
 
@@ -133,7 +155,9 @@ def test_s4d_kernel(sub, observe, device, gen):
     """kernel(L) is real, (H, L), and matches the reference"""
     layer = s4d_layer(sub, gen, 3, 8, device)
     K = layer.kernel(20)
-    assert K.shape == (3, 20) and not K.is_complex(), "kernel(L) returns a real (H, L) tensor"
+    ok = bool(K.shape == (3, 20) and not K.is_complex())
+    assert ok, (
+        "kernel(L) returns a real (H, L) tensor")
     observe("K", K)
 
 
@@ -143,10 +167,13 @@ def test_s4d_forward(sub, observe, device, gen):
     layer = s4d_layer(sub, gen, 3, 8, device)
     u = torch.randn(2, 3, 24, generator=gen, dtype=F64).to(device)
     y = layer(u)
-    assert y.shape == u.shape, f"forward must return u's shape {tuple(u.shape)}"
+    ok = bool(y.shape == u.shape)
+    assert ok, (
+        f"forward must return u's shape {tuple(u.shape)}")
     u2 = u.clone()
     u2[..., 16:] += 5.0
-    assert torch.allclose(layer(u2)[..., :16], y[..., :16]), (
+    ok = bool(torch.allclose(layer(u2)[..., :16], y[..., :16]))
+    assert ok, (
         "changing inputs after step 15 changed earlier outputs: pad the FFTs to 2L")
     observe("y", y)
 
@@ -167,12 +194,15 @@ def test_selective_scan(sub, observe, device, gen):
     """matches the reference, and the step loop reproduces the scan"""
     u, delta, A, B, C, D = (t.to(device) for t in selective_inputs(gen, 2, 8, 3, 4))
     y = sub.selective_scan(u, delta, A, B, C, D)
-    assert y.shape == u.shape, f"y must have u's shape (b, l, d) = {tuple(u.shape)}"
+    ok = bool(y.shape == u.shape)
+    assert ok, (
+        f"y must have u's shape (b, l, d) = {tuple(u.shape)}")
     h, ys = None, []
     for t in range(u.shape[1]):
         y_t, h = sub.selective_step(u[:, t], delta[:, t], A, B[:, t], C[:, t], D, h)
         ys.append(y_t)
-    assert torch.allclose(torch.stack(ys, dim=1), y, rtol=1e-8, atol=1e-10), (
+    ok = bool(torch.allclose(torch.stack(ys, dim=1), y, rtol=1e-8, atol=1e-10))
+    assert ok, (
         "running selective_step token by token from h = None must reproduce selective_scan")
     observe("y", y)
 
@@ -203,8 +233,12 @@ def test_selective_ssm_layer(sub, observe, device, gen):
     recorder = Recorder()
     with substitute(sub, selective_scan=recorder):
         y = layer(u)
-    assert len(recorder.calls) == 1, "forward must call selective_scan (by name) exactly once"
+    ok = bool(len(recorder.calls) == 1)
+    assert ok, (
+        "forward must call selective_scan (by name) exactly once")
     _, delta, A, B, C, D = recorder.calls[0]
-    assert (delta > 0).all() and (A < 0).all(), "delta = softplus(...) > 0 and A = -exp(A_log) < 0"
+    ok = bool((delta > 0).all() and (A < 0).all())
+    assert ok, (
+        "delta = softplus(...) > 0 and A = -exp(A_log) < 0")
     for name, value in (("delta", delta), ("A", A), ("B", B), ("C", C), ("D", D), ("y", y)):
         observe(name, value)

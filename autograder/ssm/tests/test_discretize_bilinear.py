@@ -25,10 +25,13 @@ def stable_modes(gen, N, complex_):
 
 def call(sub, A, B, dt):
     out = sub.discretize_bilinear(A, B, dt)
-    assert isinstance(out, tuple) and len(out) == 2, "discretize_bilinear must return the pair (dA, dB)"
+    ok = bool(isinstance(out, tuple) and len(out) == 2)
+    assert ok, (
+        "discretize_bilinear must return the pair (dA, dB)")
     dA, dB = out
     for name, t in (("dA", dA), ("dB", dB)):
-        assert isinstance(t, torch.Tensor) and t.shape == A.shape, (
+        ok = bool(isinstance(t, torch.Tensor) and t.shape == A.shape)
+        assert ok, (
             f"{name} must be a tensor of A's shape {tuple(A.shape)}")
     return dA, dB
 
@@ -44,8 +47,11 @@ def test_values(sub, observe, device, gen, N, complex_, dt_kind):
     dt_value = float(torch.empty(()).uniform_(0.05, 2.0, generator=gen))
     dt = dt_value if dt_kind == "float" else torch.tensor(dt_value, dtype=F64).to(device)
     dA, dB = call(sub, A.to(device), B.to(device), dt)
-    assert dA.dtype == A.dtype, f"dA must keep A's dtype {A.dtype}, got {dA.dtype}"
-    assert (dA.abs() < 1).all(), (
+    ok = bool(dA.dtype == A.dtype)
+    assert ok, (
+        f"dA must keep A's dtype {A.dtype}, got {dA.dtype}")
+    ok = bool((dA.abs() < 1).all())
+    assert ok, (
         f"|dA| = {dA.abs().max().item():.3f} >= 1 for a mode with Re A < 0: the bilinear transform maps the stable "
         "half-plane into the unit disc; check the signs, dA = (1 + dt A/2) / (1 - dt A/2)")
     observe("dA", dA)
@@ -60,7 +66,8 @@ def test_trapezoidal_step(sub, observe, device, gen):
     dA, dB = call(sub, A.to(device), B.to(device), dt)
     h1 = (dA * h0.to(device) + dB * u).cpu()
     residual = h1 - (h0 + dt / 2 * A * (h0 + h1) + dt * B * u)
-    assert residual.abs().max() < 1e-10, (
+    ok = bool(residual.abs().max() < 1e-10)
+    assert ok, (
         f"h1 = dA h0 + dB u does not satisfy the trapezoidal rule (residual {residual.abs().max():.2e}): "
         "dA = (1 + dt A/2) / (1 - dt A/2) and dB = dt / (1 - dt A/2) * B, with the half step in both")
     observe("h1", h1)
@@ -74,7 +81,8 @@ def test_close_to_zoh_for_small_dt(sub, observe, device, gen):
         dA, _ = call(sub, A.to(device), B.to(device), dt)
         errors.append((dA.cpu() - torch.exp(dt * A)).abs().max().item())
     ratio = errors[0] / errors[1]
-    assert 6 < ratio < 10, (
+    ok = bool(6 < ratio < 10)
+    assert ok, (
         f"halving dt divided |dA - exp(dt A)| by {ratio:.2f}; the bilinear transform is exact to O(dt^3), so it "
         "should shrink about 8x (a missing half step makes it first order: 2x)")
     observe("error ratio", ratio, rtol=0.05)
@@ -84,7 +92,9 @@ def test_float32_and_gradient(sub, observe, device, gen):
     """works in float32 and is differentiable"""
     A, B = stable_modes(gen, 4, False)
     dA32, dB32 = call(sub, A.float().to(device), B.float().to(device), 0.1)
-    assert dA32.dtype == torch.float32, f"float32 inputs must give float32 outputs, got {dA32.dtype}"
+    ok = bool(dA32.dtype == torch.float32)
+    assert ok, (
+        f"float32 inputs must give float32 outputs, got {dA32.dtype}")
     observe("dA (float32)", dA32)
     A, B = A.to(device).requires_grad_(True), B.to(device).requires_grad_(True)
     dA, dB = call(sub, A, B, 0.5)

@@ -24,10 +24,13 @@ def stable_modes(gen, N, complex_):
 
 def call(sub, A, B, dt):
     out = sub.discretize_zoh(A, B, dt)
-    assert isinstance(out, tuple) and len(out) == 2, "discretize_zoh must return the pair (dA, dB)"
+    ok = bool(isinstance(out, tuple) and len(out) == 2)
+    assert ok, (
+        "discretize_zoh must return the pair (dA, dB)")
     dA, dB = out
     for name, t in (("dA", dA), ("dB", dB)):
-        assert isinstance(t, torch.Tensor) and t.shape == A.shape, (
+        ok = bool(isinstance(t, torch.Tensor) and t.shape == A.shape)
+        assert ok, (
             f"{name} must be a tensor of A's shape {tuple(A.shape)}; got "
             f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}")
     return dA, dB
@@ -44,9 +47,12 @@ def test_matches_matrix_exponential(sub, observe, device, gen, N, complex_, dt_k
     dt_value = float(torch.empty(()).uniform_(0.01, 0.5, generator=gen))
     dt = dt_value if dt_kind == "float" else torch.tensor(dt_value, dtype=F64).to(device)
     dA, dB = call(sub, A.to(device), B.to(device), dt)
-    assert dA.dtype == A.dtype, f"dA must keep A's dtype {A.dtype}, got {dA.dtype}"
+    ok = bool(dA.dtype == A.dtype)
+    assert ok, (
+        f"dA must keep A's dtype {A.dtype}, got {dA.dtype}")
     expm = torch.linalg.matrix_exp(torch.diag(dt_value * A).to(C128)).diagonal()
-    assert torch.allclose(dA.cpu().to(C128), expm, rtol=1e-8, atol=1e-10), (
+    ok = bool(torch.allclose(dA.cpu().to(C128), expm, rtol=1e-8, atol=1e-10))
+    assert ok, (
         "dA must equal exp(dt * A): the matrix exponential of the diagonal matrix dt*diag(A) has exp(dt*A_n) on its "
         "diagonal (Euler's 1 + dt*A is only its first-order approximation)")
     observe("dA", dA)
@@ -63,7 +69,8 @@ def test_step_response_is_exact(sub, observe, device, gen, complex_):
     for k in range(1, 21):
         h = dA * h + dB  # constant input u = 1
         exact = ((torch.exp(k * dt * A) - 1) / A * B).to(device)
-        assert torch.allclose(h, exact, rtol=1e-8, atol=1e-10), (
+        ok = bool(torch.allclose(h, exact, rtol=1e-8, atol=1e-10))
+        assert ok, (
             f"after {k} steps of h = dA h + dB with u = 1, h differs from the exact solution (exp(tA) - 1)/A * B at "
             f"t = {k * dt:.1f}: dB must be (exp(dt A) - 1) / A * B, the integral of exp(sA) B over one step")
     observe("h after 20 steps", h)
@@ -73,7 +80,9 @@ def test_float32_and_small_dt(sub, observe, device, gen):
     """works in float32 and for a tiny step (dB close to dt * B)"""
     A, B = stable_modes(gen, 8, False)
     dA, dB = call(sub, A.float().to(device), B.float().to(device), 1e-3)
-    assert dA.dtype == torch.float32, f"float32 inputs must give float32 outputs, got {dA.dtype}"
+    ok = bool(dA.dtype == torch.float32)
+    assert ok, (
+        f"float32 inputs must give float32 outputs, got {dA.dtype}")
     observe("dA (float32)", dA)
     observe("dB (float32)", dB, rtol=1e-3, atol=1e-6)
 
@@ -85,7 +94,9 @@ def test_gradient(sub, observe, device, gen):
     w1 = torch.randn(5, generator=gen, dtype=F64).to(device)
     w2 = torch.randn(5, generator=gen, dtype=F64).to(device)
     dA, dB = call(sub, A, B, 0.2)
-    assert dA.requires_grad and dB.requires_grad, "dA and dB must stay on the autograd graph"
+    ok = bool(dA.requires_grad and dB.requires_grad)
+    assert ok, (
+        "dA and dB must stay on the autograd graph")
     ((dA.real * w1).sum() + (dB.imag * w2).sum()).backward()
     observe("A.grad", A.grad)
     observe("B.grad", B.grad)

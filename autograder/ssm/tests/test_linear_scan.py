@@ -35,7 +35,8 @@ def inputs(gen, shape, complex_=False, signed=True):
 
 def call(sub, a, b):
     h = sub.linear_scan(a, b)
-    assert isinstance(h, torch.Tensor) and h.shape == b.shape, (
+    ok = bool(isinstance(h, torch.Tensor) and h.shape == b.shape)
+    assert ok, (
         f"linear_scan must return a tensor of the inputs' shape {tuple(b.shape)}; got "
         f"{tuple(h.shape) if isinstance(h, torch.Tensor) else type(h).__name__}")
     return h
@@ -50,7 +51,8 @@ def test_matches_loop(sub, observe, device, gen, shape):
     a, b = inputs(gen, shape)
     h = call(sub, a.to(device), b.to(device))
     oracle = loop(a, b)
-    assert torch.allclose(h.cpu(), oracle, rtol=1e-8, atol=1e-10), (
+    ok = bool(torch.allclose(h.cpu(), oracle, rtol=1e-8, atol=1e-10))
+    assert ok, (
         f"linear_scan differs from the loop h_t = a_t h_(t-1) + b_t (max error {(h.cpu() - oracle).abs().max():.3g}); "
         "the scan is inclusive (h_0 = b_0), runs along the LAST axis, and the combine of an earlier (a_i, b_i) with "
         "a later (a_j, b_j) is (a_j a_i, a_j b_i + b_j): the order matters")
@@ -62,8 +64,11 @@ def test_complex(sub, observe, device, gen, L):
     """works for complex a and b"""
     a, b = inputs(gen, (3, L), complex_=True)
     h = call(sub, a.to(device), b.to(device))
-    assert h.dtype == C128, f"complex128 inputs must give complex128 outputs, got {h.dtype}"
-    assert torch.allclose(h.cpu(), loop(a, b), rtol=1e-8, atol=1e-10), (
+    ok = bool(h.dtype == C128)
+    assert ok, (
+        f"complex128 inputs must give complex128 outputs, got {h.dtype}")
+    ok = bool(torch.allclose(h.cpu(), loop(a, b), rtol=1e-8, atol=1e-10))
+    assert ok, (
         "linear_scan differs from the loop for complex inputs")
     observe("h", h)
 
@@ -72,7 +77,9 @@ def test_cumsum_when_a_is_one(sub, observe, device, gen):
     """with a = 1 the scan is the cumulative sum of b"""
     b = torch.randn(2, 20, generator=gen, dtype=F64).to(device)
     h = call(sub, torch.ones_like(b), b)
-    assert torch.allclose(h, b.cumsum(-1), rtol=1e-10, atol=1e-12), "with a = 1, h_t = b_0 + ... + b_t (cumsum)"
+    ok = bool(torch.allclose(h, b.cumsum(-1), rtol=1e-10, atol=1e-12))
+    assert ok, (
+        "with a = 1, h_t = b_0 + ... + b_t (cumsum)")
     observe("h", h)
 
 
@@ -83,7 +90,9 @@ def test_time_varying_and_inputs_untouched(sub, observe, device, gen):
     a, b = a.to(device), b.to(device)
     a0, b0 = a.clone(), b.clone()
     h = call(sub, a, b)
-    assert torch.equal(a, a0) and torch.equal(b, b0), "linear_scan modified its inputs in place: work on new tensors"
+    ok = bool(torch.equal(a, a0) and torch.equal(b, b0))
+    assert ok, (
+        "linear_scan modified its inputs in place: work on new tensors")
     observe("h", h)
 
 
@@ -91,7 +100,9 @@ def test_float32(sub, observe, device, gen):
     """works in float32"""
     a, b = inputs(gen, (4, 50), signed=False)
     h = call(sub, a.float().to(device), b.float().to(device))
-    assert h.dtype == torch.float32, f"float32 inputs must give float32 outputs, got {h.dtype}"
+    ok = bool(h.dtype == torch.float32)
+    assert ok, (
+        f"float32 inputs must give float32 outputs, got {h.dtype}")
     observe("h (float32)", h, rtol=1e-4, atol=1e-4)
 
 

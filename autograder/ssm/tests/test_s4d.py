@@ -26,7 +26,9 @@ def make_layer(sub, gen, H, N, device, dtype=F64):
     layer = sub.S4DLayer(H, d_state=N)
     params = dict(layer.named_parameters())
     missing = [n for n in NAMES if n not in params]
-    assert not missing, f"S4DLayer lacks the documented parameter(s) {missing}; it has {sorted(params)}"
+    ok = bool(not missing)
+    assert ok, (
+        f"S4DLayer lacks the documented parameter(s) {missing}; it has {sorted(params)}")
     N2 = N // 2
     weights = {
         "log_dt": torch.empty(H, dtype=F64).uniform_(math.log(1e-2), math.log(0.5), generator=gen),
@@ -39,7 +41,8 @@ def make_layer(sub, gen, H, N, device, dtype=F64):
     with torch.no_grad():
         for n, w in weights.items():
             params = dict(layer.named_parameters())
-            assert params[n].shape == w.shape, (
+            ok = bool(params[n].shape == w.shape)
+            assert ok, (
                 f"S4DLayer.{n} has shape {tuple(params[n].shape)}, expected {tuple(w.shape)}")
             params[n].copy_(w.to(dtype))
     return layer.to(device), weights
@@ -74,12 +77,16 @@ def test_kernel(sub, observe, device, gen, H, N, L):
     """kernel(L) equals the impulse response of the conjugate-pair system (ZOH)"""
     layer, w = make_layer(sub, gen, H, N, device)
     K = layer.kernel(L)
-    assert isinstance(K, torch.Tensor) and K.shape == (H, L), (
+    ok = bool(isinstance(K, torch.Tensor) and K.shape == (H, L))
+    assert ok, (
         f"kernel(L) must return a (H, L) = ({H}, {L}) tensor; got "
         f"{tuple(K.shape) if isinstance(K, torch.Tensor) else type(K).__name__}")
-    assert not K.is_complex(), "the kernel is real: 2 Re(...) over the conjugate pairs"
+    ok = bool(not K.is_complex())
+    assert ok, (
+        "the kernel is real: 2 Re(...) over the conjugate pairs")
     oracle = kernel_oracle(w, L)
-    assert torch.allclose(K.detach().cpu(), oracle, rtol=1e-7, atol=1e-9), (
+    ok = bool(torch.allclose(K.detach().cpu(), oracle, rtol=1e-7, atol=1e-9))
+    assert ok, (
         f"kernel differs from the impulse response of the system with every mode and its conjugate (max error "
         f"{(K.detach().cpu() - oracle).abs().max():.3g}): K_l = 2 Re(sum_n C_n (exp(dt A_n) - 1)/A_n exp(l dt A_n)), "
         "dt = exp(log_dt), A = -exp(A_re_log) + i A_im, l starting at 0")
@@ -92,11 +99,13 @@ def test_forward(sub, observe, device, gen, B, H, N, L):
     layer, w = make_layer(sub, gen, H, N, device)
     u = torch.randn(B, H, L, generator=gen, dtype=F64)
     y = layer(u.to(device))
-    assert isinstance(y, torch.Tensor) and y.shape == u.shape, (
+    ok = bool(isinstance(y, torch.Tensor) and y.shape == u.shape)
+    assert ok, (
         f"forward must return a tensor of u's shape {tuple(u.shape)}; got "
         f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
     oracle = conv_oracle(u, kernel_oracle(w, L), w["D"])
-    assert torch.allclose(y.detach().cpu(), oracle, rtol=1e-7, atol=1e-9), (
+    ok = bool(torch.allclose(y.detach().cpu(), oracle, rtol=1e-7, atol=1e-9))
+    assert ok, (
         f"forward differs from conv1d(u, K) + D u (max error {(y.detach().cpu() - oracle).abs().max():.3g}): pad the "
         "FFTs to 2L (no wrap-around), keep the first L outputs, add the skip term D u per channel")
     observe("y", y)
@@ -110,7 +119,8 @@ def test_causal(sub, observe, device, gen):
     changed = u.clone()
     changed[..., 25:] += 10.0
     y2 = layer(changed).detach()
-    assert torch.allclose(y[..., :25], y2[..., :25], atol=1e-9), (
+    ok = bool(torch.allclose(y[..., :25], y2[..., :25], atol=1e-9))
+    assert ok, (
         "changing u after step 24 changed the output before step 25: the layer sees the future. The FFT "
         "convolution wraps around unless it is zero-padded to 2L")
     observe("y", y)
@@ -121,7 +131,9 @@ def test_float32(sub, observe, device, gen):
     layer, _ = make_layer(sub, gen, 3, 8, device, dtype=torch.float32)
     u = torch.randn(2, 3, 32, generator=gen).to(device)
     y = layer(u)
-    assert y.dtype == torch.float32, f"a float32 layer on float32 inputs must return float32, got {y.dtype}"
+    ok = bool(y.dtype == torch.float32)
+    assert ok, (
+        f"a float32 layer on float32 inputs must return float32, got {y.dtype}")
     observe("y (float32)", y, rtol=1e-3, atol=1e-4)
 
 
@@ -133,5 +145,7 @@ def test_gradients(sub, observe, device, gen):
     (layer(u) * upstream).sum().backward()
     params = dict(layer.named_parameters())
     for n in NAMES:
-        assert params[n].grad is not None, f"S4DLayer.{n} got no gradient: the forward pass must use it"
+        ok = bool(params[n].grad is not None)
+        assert ok, (
+            f"S4DLayer.{n} got no gradient: the forward pass must use it")
         observe(f"{n}.grad", params[n].grad)

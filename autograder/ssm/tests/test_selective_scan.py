@@ -41,7 +41,8 @@ def oracle(u, delta, A, B, C, D):
 def scan(sub, *args):
     y = sub.selective_scan(*args)
     u = args[0]
-    assert isinstance(y, torch.Tensor) and y.shape == u.shape, (
+    ok = bool(isinstance(y, torch.Tensor) and y.shape == u.shape)
+    assert ok, (
         f"selective_scan must return y of u's shape (b, l, d) = {tuple(u.shape)}; got "
         f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
     return y
@@ -51,11 +52,15 @@ def step_loop(sub, u, delta, A, B, C, D):
     h, ys = None, []
     for t in range(u.shape[1]):
         out = sub.selective_step(u[:, t], delta[:, t], A, B[:, t], C[:, t], D, h)
-        assert isinstance(out, tuple) and len(out) == 2, "selective_step must return the pair (y_t, h)"
+        ok = bool(isinstance(out, tuple) and len(out) == 2)
+        assert ok, (
+            "selective_step must return the pair (y_t, h)")
         y_t, h = out
-        assert y_t.shape == u[:, t].shape, (
+        ok = bool(y_t.shape == u[:, t].shape)
+        assert ok, (
             f"y_t must have shape (b, d) = {tuple(u[:, t].shape)}, got {tuple(y_t.shape)}")
-        assert h.shape == (u.shape[0], u.shape[2], A.shape[1]), (
+        ok = bool(h.shape == (u.shape[0], u.shape[2], A.shape[1]))
+        assert ok, (
             f"the state h must have shape (b, d, n) = {(u.shape[0], u.shape[2], A.shape[1])}, got {tuple(h.shape)}")
         ys.append(y_t)
     return torch.stack(ys, dim=1), h
@@ -70,7 +75,8 @@ def test_matches_loop(sub, observe, device, gen, b, l, d, n):
     args = inputs(gen, b, l, d, n)
     y = scan(sub, *(t.to(device) for t in args))
     want = oracle(*args)
-    assert torch.allclose(y.cpu(), want, rtol=1e-8, atol=1e-10), (
+    ok = bool(torch.allclose(y.cpu(), want, rtol=1e-8, atol=1e-10))
+    assert ok, (
         f"selective_scan differs from the recurrence (max error {(y.cpu() - want).abs().max():.3g}): per channel d and "
         "state n, h = exp(delta_t A) h + delta_t B_t u_t (the input term carries delta too), y_t = C_t . h_t + D u_t, "
         "with the output read AFTER the update")
@@ -83,7 +89,8 @@ def test_step_reproduces_scan(sub, observe, device, gen, b, l, d, n):
     args = [t.to(device) for t in inputs(gen, b, l, d, n)]
     y_steps, h_last = step_loop(sub, *args)
     want = oracle(*[t.cpu() for t in args])
-    assert torch.allclose(y_steps.cpu(), want, rtol=1e-8, atol=1e-10), (
+    ok = bool(torch.allclose(y_steps.cpu(), want, rtol=1e-8, atol=1e-10))
+    assert ok, (
         f"the step loop differs from the recurrence (max error {(y_steps.cpu() - want).abs().max():.3g}): "
         "selective_step must start from zeros when h is None, update h = exp(delta_t A) h + delta_t B_t u_t, "
         "return the NEW state and y_t = C_t . h_t + D u_t")
@@ -95,7 +102,8 @@ def test_zero_delta_keeps_state_empty(sub, observe, device, gen):
     """with delta = 0 nothing enters the state: y = D u"""
     u, delta, A, B, C, D = inputs(gen, 2, 7, 3, 4)
     y = scan(sub, *(t.to(device) for t in (u, torch.zeros_like(delta), A, B, C, D)))
-    assert torch.allclose(y.cpu(), u * D, atol=1e-12), (
+    ok = bool(torch.allclose(y.cpu(), u * D, atol=1e-12))
+    assert ok, (
         "with delta = 0 the input term delta B u is 0 and the state stays 0, so y must be exactly D u; "
         "multiply the input term by delta")
     observe("y", y)
@@ -109,7 +117,9 @@ def test_causal(sub, observe, device, gen):
     u2[:, 6:] += 3.0
     B2[:, 6:] -= 2.0
     y2 = scan(sub, u2, delta, A, B2, C, D)
-    assert torch.allclose(y[:, :6], y2[:, :6], atol=1e-12), "changing inputs after step 5 changed earlier outputs"
+    ok = bool(torch.allclose(y[:, :6], y2[:, :6], atol=1e-12))
+    assert ok, (
+        "changing inputs after step 5 changed earlier outputs")
     observe("y", y)
 
 
@@ -117,7 +127,9 @@ def test_float32(sub, observe, device, gen):
     """works in float32"""
     args = inputs(gen, 2, 10, 3, 4, dtype=torch.float32)
     y = scan(sub, *(t.to(device) for t in args))
-    assert y.dtype == torch.float32, f"float32 inputs must give float32 outputs, got {y.dtype}"
+    ok = bool(y.dtype == torch.float32)
+    assert ok, (
+        f"float32 inputs must give float32 outputs, got {y.dtype}")
     observe("y (float32)", y, rtol=1e-4, atol=1e-5)
 
 
@@ -127,5 +139,7 @@ def test_gradients(sub, observe, device, gen):
     upstream = torch.randn(2, 6, 3, generator=gen, dtype=F64).to(device)
     (scan(sub, *args) * upstream).sum().backward()
     for name, t in zip(("u", "delta", "A", "B", "C", "D"), args):
-        assert t.grad is not None, f"{name} got no gradient: selective_scan must use it on the autograd graph"
+        ok = bool(t.grad is not None)
+        assert ok, (
+            f"{name} got no gradient: selective_scan must use it on the autograd graph")
         observe(f"{name}.grad", t.grad)

@@ -37,10 +37,13 @@ def impulse_response(dA, dB, C, L):
 
 def call(sub, dA, dB, C, L):
     K = sub.ssm_kernel(dA, dB, C, L)
-    assert isinstance(K, torch.Tensor) and K.shape == (L,), (
+    ok = bool(isinstance(K, torch.Tensor) and K.shape == (L,))
+    assert ok, (
         f"ssm_kernel must return a tensor of shape ({L},); got "
         f"{tuple(K.shape) if isinstance(K, torch.Tensor) else type(K).__name__}")
-    assert not K.is_complex(), "the kernel is real: take the real part of sum_n C_n dA_n^l dB_n"
+    ok = bool(not K.is_complex())
+    assert ok, (
+        "the kernel is real: take the real part of sum_n C_n dA_n^l dB_n")
     return K
 
 
@@ -53,11 +56,14 @@ def test_is_the_impulse_response(sub, observe, device, gen, N, L, complex_):
     dA, dB, C = system(gen, N, complex_)
     K = call(sub, dA.to(device), dB.to(device), C.to(device), L)
     oracle = impulse_response(dA, dB, C, L)
-    assert torch.allclose(K.cpu().to(F64), oracle, rtol=1e-8, atol=1e-10), (
+    ok = bool(torch.allclose(K.cpu().to(F64), oracle, rtol=1e-8, atol=1e-10))
+    assert ok, (
         f"K differs from the impulse response of the recurrence (first values {K[:4].tolist()} against "
         f"{oracle[:4].tolist()}): K_0 = Re(sum C dB) (dA^0 = 1), K_l = Re(sum C dA^l dB); "
         "take the real part once, at the end")
-    assert K.dtype == F64, f"float64/complex128 inputs must give a float64 kernel, got {K.dtype}"
+    ok = bool(K.dtype == F64)
+    assert ok, (
+        f"float64/complex128 inputs must give a float64 kernel, got {K.dtype}")
     observe("K", K)
 
 
@@ -66,7 +72,9 @@ def test_long_kernel_near_unit_circle(sub, observe, device, gen):
     dA, dB, C = system(gen, 8, True, radius=(0.995, 0.9999))
     K = call(sub, dA.to(device), dB.to(device), C.to(device), 300)
     oracle = impulse_response(dA, dB, C, 300)
-    assert torch.allclose(K.cpu(), oracle, rtol=1e-7, atol=1e-9), "the long kernel drifts from the impulse response"
+    ok = bool(torch.allclose(K.cpu(), oracle, rtol=1e-7, atol=1e-9))
+    assert ok, (
+        "the long kernel drifts from the impulse response")
     observe("K", K)
 
 
@@ -75,7 +83,9 @@ def test_float32(sub, observe, device, gen):
     dA, dB, C = system(gen, 6, True)
     K = call(sub, dA.to(torch.complex64).to(device), dB.to(torch.complex64).to(device),
              C.to(torch.complex64).to(device), 20)
-    assert K.dtype == torch.float32, f"complex64 inputs must give a float32 kernel, got {K.dtype}"
+    ok = bool(K.dtype == torch.float32)
+    assert ok, (
+        f"complex64 inputs must give a float32 kernel, got {K.dtype}")
     observe("K (float32)", K)
 
 

@@ -36,10 +36,13 @@ def conv_oracle(dA, dB, C, u):
 
 def call(sub, dA, dB, C, u):
     y = sub.ssm_recurrent(dA, dB, C, u)
-    assert isinstance(y, torch.Tensor) and y.shape == u.shape, (
+    ok = bool(isinstance(y, torch.Tensor) and y.shape == u.shape)
+    assert ok, (
         f"ssm_recurrent must return a tensor of u's shape {tuple(u.shape)}; got "
         f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
-    assert not y.is_complex(), "y is real: y_k = Re(C . h_k)"
+    ok = bool(not y.is_complex())
+    assert ok, (
+        "y is real: y_k = Re(C . h_k)")
     return y
 
 
@@ -53,7 +56,8 @@ def test_equals_convolution(sub, observe, device, gen, N, L, complex_):
     u = torch.randn(L, generator=gen, dtype=F64)
     y = call(sub, dA.to(device), dB.to(device), C.to(device), u.to(device))
     oracle = conv_oracle(dA, dB, C, u)
-    assert torch.allclose(y.cpu().to(F64), oracle, rtol=1e-8, atol=1e-10), (
+    ok = bool(torch.allclose(y.cpu().to(F64), oracle, rtol=1e-8, atol=1e-10))
+    assert ok, (
         f"the recurrence differs from the convolution view (first values {y[:4].tolist()} against "
         f"{oracle[:4].tolist()}): start from h = 0, update h = dA h + dB u_k first, then read y_k = Re(C . h)")
     observe("y", y)
@@ -68,10 +72,12 @@ def test_causal_and_linear(sub, observe, device, gen):
     changed = u.clone()
     changed[12:] += 5.0
     y2 = call(sub, dA, dB, C, changed)
-    assert torch.allclose(y[:12], y2[:12]), (
+    ok = bool(torch.allclose(y[:12], y2[:12]))
+    assert ok, (
         "changing u after step 11 changed y before step 12: the recurrence is causal")
     ylin = call(sub, dA, dB, C, 2 * u - 3 * v)
-    assert torch.allclose(ylin, 2 * y - 3 * call(sub, dA, dB, C, v), rtol=1e-8, atol=1e-10), (
+    ok = bool(torch.allclose(ylin, 2 * y - 3 * call(sub, dA, dB, C, v), rtol=1e-8, atol=1e-10))
+    assert ok, (
         "the SSM is linear in u: y(2u - 3v) must equal 2 y(u) - 3 y(v)")
     observe("y", y)
 
@@ -81,7 +87,9 @@ def test_float32(sub, observe, device, gen):
     dA, dB, C = system(gen, 5, True)
     u = torch.randn(15, generator=gen)
     y = call(sub, *(t.to(torch.complex64).to(device) for t in (dA, dB, C)), u.to(device))
-    assert y.dtype == torch.float32, f"complex64 / float32 inputs must give float32 outputs, got {y.dtype}"
+    ok = bool(y.dtype == torch.float32)
+    assert ok, (
+        f"complex64 / float32 inputs must give float32 outputs, got {y.dtype}")
     observe("y (float32)", y)
 
 
