@@ -1,0 +1,10 @@
+# MUTANT: fft_conv
+# WHY: no zero padding: a circular convolution, late inputs wrap around to the start
+# %%
+# GRADED: fft_conv
+import torch
+
+
+def fft_conv(u, K):
+    L = u.shape[-1]
+    return torch.fft.irfft(torch.fft.rfft(u) * torch.fft.rfft(K), n=L)

@@ -1,0 +1,11 @@
+# MUTANT: fft_conv
+# WHY: pads to 2L - 2: the last term of the linear convolution wraps onto y_0
+# %%
+# GRADED: fft_conv
+import torch
+
+
+def fft_conv(u, K):
+    L = u.shape[-1]
+    n = max(2 * L - 2, L)
+    return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(K, n=n), n=n)[..., :L]

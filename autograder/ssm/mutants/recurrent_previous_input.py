@@ -1,0 +1,15 @@
+# MUTANT: ssm_recurrent
+# WHY: feeds u_{k-1} into h_k (off by one in the input)
+# %%
+# GRADED: ssm_recurrent
+import torch
+
+
+def ssm_recurrent(dA, dB, C, u):
+    h = torch.zeros_like(dA * dB)
+    ys = []
+    for k in range(u.shape[0]):
+        h = dA * h + dB * (u[k - 1] if k > 0 else 0.0)
+        y = (C * h).sum()
+        ys.append(y.real if y.is_complex() else y)
+    return torch.stack(ys)
