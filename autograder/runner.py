@@ -7,6 +7,7 @@ observations it recorded. Nothing here decides a score: the parent judges observ
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import threading
 import time
@@ -19,6 +20,9 @@ from .collect import FIXTURES, Case
 from .observations import encode
 from .policy import ForbiddenAPIError, forbid
 from .testing import _RUN
+
+
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 class TimeLimit(BaseException):
@@ -87,8 +91,8 @@ def run_case(case: Case, sub, device: torch.device, *, forbidden: tuple[str, ...
             case.func(**kwargs)
     except TimeLimit:
         status, message = "timeout", f"{case.question}: the time limit of the question ran out during this test"
-    except AssertionError as e:
-        status, message = "failed", (str(e) or "an assertion failed") + _student_frames(e)
+    except AssertionError as e:  # pytest's explanation may name object addresses: not the same twice
+        status, message = "failed", ADDRESS.sub("", str(e) or "an assertion failed") + _student_frames(e)
     except NotImplementedError as e:
         status, message = "failed", f"not implemented yet: {e}" if str(e) else "not implemented yet"
     except ForbiddenAPIError as e:

@@ -18,6 +18,7 @@ def test_solution_notebook_executes(topic, monkeypatch):
     a = load_assignment(topic)
     monkeypatch.setenv("COURSE_SMOKE", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # one thread per kernel: the suite runs a worker per core
     nb = nbformat.reads(student_notebook(a.solution_path, strip=False), as_version=4)
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(a.root)}})
