@@ -21,7 +21,6 @@ from .observations import encode
 from .policy import ForbiddenAPIError, forbid
 from .testing import _RUN
 
-
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
