@@ -34,6 +34,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
     except NotebookError as e:
         result.errors.append(str(e))
         sub = Submission()
+    sub.keep_only([q.id for q in a.graded])  # a cell headed by an unknown id (or a homoglyph) is not run
     result.notes.extend(sub.warnings)
     graded_ids = {q.id for q in a.graded}
     if not result.errors and not graded_ids & set(sub.graded):
@@ -50,7 +51,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
         # Loaded only now: the sandboxed child is forked from this process and must not find the
         # expected values in its memory.
         reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)
-    violations = static_violations(sub, {q.id: q.forbidden for q in a.questions})
+    violations = static_violations(sub, {q.id: q.forbidden for q in a.questions}, a.owners)
     result.tests = judge_all(a, cases, outcomes, reference, cell_errors, violations)
     result.seconds = time.perf_counter() - t0
     return result
