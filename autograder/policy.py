@@ -113,6 +113,17 @@ def _imported(tree: ast.AST) -> list[tuple[str, str, int]]:
     return out
 
 
+def _defines(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
 def static_violations(sub, forbidden: dict[str, tuple[str, ...]],
                       owners: dict[str, str] | None = None) -> dict[str, str]:
     """question -> message, for graded cells that name an API their question forbids (or that no
@@ -124,12 +135,17 @@ def static_violations(sub, forbidden: dict[str, tuple[str, ...]],
     - an import of an EVERYWHERE API (or a tensor-subclass hook) costs every graded question
       of the notebook: it has no honest use in any assignment and acts on every question;
     - an import of an API that question q forbids costs q when it binds a name q's cell must
-      define (``from torch.optim import Adam`` answers ``adam`` with torch's own class), or
+      define and that cell does not define it (``from torch.optim import Adam`` answers
+      ``adam`` with torch's own class), or
       when q's graded cell uses the name it binds (the alias rule below). It costs nothing
       else: ``from torch.optim import SGD`` for another question that may use SGD is honest.
       A use the scan cannot see (``globals()["SGD"]``) meets the run-time guard instead.
     """
     owners = owners or {}
+    defined: dict[str, set[str]] = {}  # question -> names its own cell defines at top level
+    for q, cell in sub.graded.items():
+        with contextlib.suppress(SyntaxError):
+            defined[q] = _defines(ast.parse(cell.source))
     import_trees = []
     for cell in sub.imports:
         with contextlib.suppress(SyntaxError):
@@ -146,7 +162,7 @@ def static_violations(sub, forbidden: dict[str, tuple[str, ...]],
                 continue
             for q, banned in forbidden.items():
                 f = _matches(dotted, banned)
-                if f and owners.get(bound) == q:
+                if f and owners.get(bound) == q and bound not in defined.get(q, ()):
                     found.setdefault(q, f"{q}: the import cell {cell.index + 1} binds `{bound}` to {f} (line {line}), "
                                        f"which this question asks you to implement yourself")
     trees = [t for _, t in import_trees]
@@ -292,6 +308,8 @@ def _keeper():
                 refused.clear()
             else:
                 reply = (False, ValueError(op))
+        except GeneratorExit:  # closed (at exit): every guard then refuses everyone
+            raise
         except BaseException as e:  # noqa: BLE001 - a signal arriving here must not end the keeper
             reply = (False, e)
 
@@ -334,6 +352,7 @@ def refusals() -> list[str]:
 _MISSING = object()
 _GUARDS: dict = {}  # key -> the guard object (persistent; holds no original)
 _GUARD_KEYS: dict[int, object] = {}  # id(guard) -> key
+_RAW_IDS: dict = {}  # member key -> id of the original function (the keeper keeps it alive)
 _BASES: dict = {}  # key of a class's __init_subclass__ guard -> the class
 GUARDED_DUNDERS = ("__init__", "__new__", "__call__")
 
@@ -471,6 +490,7 @@ def _register(kind: str, dotted: str, obj, holder=None, attr: str = "") -> _Targ
             mkey = ("member", key, name)
             if mkey not in _GUARDS:
                 _ask("put", mkey, raw)
+                _RAW_IDS[mkey] = id(raw)
                 g = _function_guard(mkey, raw, name)
                 _remember(mkey, g if how == "plain" else staticmethod(g) if how == "static" else classmethod(g))
             t.members.append((name, mkey, how))
@@ -698,6 +718,7 @@ def borrowed(obj, targets: list[_Target], depth: int = 4) -> str | None:
     keys = {t.key: t.dotted for t in targets if t.kind != "class"}
     classes = {id(t.cls): t.dotted for t in targets if t.kind == "class"}
     members = {id(_GUARDS[m]): t.dotted for t in targets for _, m, _ in t.members if m in _GUARDS}
+    members.update({_RAW_IDS[m]: t.dotted for t in targets for _, m, _ in t.members if m in _RAW_IDS})
     stack, seen = [(obj, 0)], set()
     while stack:
         o, d = stack.pop()
@@ -712,8 +733,8 @@ def borrowed(obj, targets: list[_Target], depth: int = 4) -> str | None:
         try:
             if isinstance(o, type):
                 nxt += [b for b in o.__mro__[1:] if id(b) in classes]
-                if o.__flags__ & _HEAPTYPE and o.__module__ in ("submission", "__main__"):  # defined in a cell
-                    nxt += list(vars(o).values())
+                if o.__flags__ & _HEAPTYPE and (o.__module__ not in sys.modules or o.__module__ == "__main__"):
+                    nxt += list(vars(o).values())  # a class defined in a cell: what its body holds
             elif isinstance(o, (staticmethod, classmethod)):
                 nxt.append(o.__func__)
             elif isinstance(o, functools.partial):
