@@ -9,7 +9,7 @@ from . import reference as ref
 from .collect import collect
 from .manifest import Assignment, load_assignment
 from .notebook import NotebookError, Submission, parse_percent, read_submission, submission_from_cells
-from .policy import static_violations
+from .policy import prepare, static_violations
 from .results import GradeResult, judge_all
 from .sandbox import Limits
 from .supervisor import run_submission
@@ -45,6 +45,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
     else:
         if use_snapshots:
             cases = [c for c in cases if c.id in ref.load_snapshots(a)]
+        prepare({q.id: q.forbidden for q in a.questions})  # once per process, before forking: children skip it
         report = run_submission(sub, cases, a, device, limits)
         outcomes, cell_errors = report.outcomes, report.cell_errors
         result.notes.extend(report.notes)

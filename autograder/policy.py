@@ -640,6 +640,8 @@ def _install_file_rule():
         if freeze and not frozen:
             frozen.append(frozenset(guard.TRUSTED_FILES))
         for path, name in entries.items():
+            if normpath(path) in files:
+                continue
             for p in {normpath(path), realpath(path)}:
                 files[p] = name
                 basenames.add(p.rpartition("/")[2])
@@ -694,7 +696,17 @@ def _install_file_rule():
     return register
 
 
+_FILES_OF: dict[str, dict[str, str]] = {}
+
+
 def _files_of(targets: list[_Target]) -> dict[str, str]:
+    key = "\n".join(t.dotted for t in targets)
+    if key not in _FILES_OF:
+        _FILES_OF[key] = _find_files(targets)
+    return _FILES_OF[key]
+
+
+def _find_files(targets: list[_Target]) -> dict[str, str]:
     out = {}
     for t in targets:
         if t.file and os.path.isabs(t.file) and os.path.exists(t.file):
@@ -813,6 +825,14 @@ def forbid(apis: tuple[str, ...], question: str):
         finally:
             for msg, ks in by_message.items():
                 _ask("off", ks, msg)
+
+
+def prepare(forbidden: dict[str, tuple[str, ...]]) -> None:
+    """Resolve every forbidden API and find where modules hold them, once: a warm parent that calls
+    this before forking spares each grading child the scan of ``sys.modules`` (no torch op runs)."""
+    targets = _targets(tuple(dict.fromkeys(api for apis in forbidden.values() for api in apis)))
+    _index({t.key for t in targets if t.kind != "class"})
+    _files_of(targets)
 
 
 @contextlib.contextmanager
