@@ -255,9 +255,9 @@ def _keeper():
     message), ("get", key), ("freeze",), ("watch", module, names), ("watched", question),
     ("refusals",). Replies are (ok, value).
     """
-    getframe, frozenset_ = sys._getframe, frozenset
-    frozen: list = []
-    responsible, trusted = _make_judge(lambda: frozen[0] if frozen else guard.TRUSTED_FILES)
+    getframe, frozenset_, getpid = sys._getframe, frozenset, os.getpid
+    frozen: dict = {}  # pid -> test files: a forked child freezes its own, after its parent collected the tests
+    responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
     originals: dict = {}
     active: dict = {}
     watched: dict = {}
@@ -294,14 +294,13 @@ def _keeper():
                         active.pop(k, None)
                 reply = (True, None)
             elif op == "freeze":
-                if not frozen:
-                    frozen.append(frozenset_(guard.TRUSTED_FILES))
+                frozen.setdefault(getpid(), frozenset_(guard.TRUSTED_FILES))
                 reply = (True, None)
             elif op == "watch":
-                watched.setdefault("module", (cmd[1], cmd[2]))
+                watched.setdefault(getpid(), (cmd[1], cmd[2]))  # first wins, per process (a child builds its own)
                 reply = (True, None)
             elif op == "watched":
-                mod, names = watched.get("module", (None, {}))
+                mod, names = watched.get(getpid(), (None, {}))
                 reply = (True, (mod, names.get(cmd[1], ())))
             elif op == "refusals":
                 reply = (True, list(refused))
@@ -629,16 +628,17 @@ def _install_file_rule():
     getframe, fsdecode, isabs, join, getcwd = sys._getframe, os.fsdecode, os.path.isabs, os.path.join, os.getcwd
     normpath, realpath, isinstance_, code_type = os.path.normpath, os.path.realpath, isinstance, types.CodeType
     sha = hashlib.sha256
-    frozen: list = []
-    responsible, trusted = _make_judge(lambda: frozen[0] if frozen else guard.TRUSTED_FILES)
+    getpid = os.getpid
+    frozen: dict = {}  # pid -> test files, as in the keeper
+    responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
     files: dict[str, str] = {}  # path -> module name
     basenames: set[str] = set()
     sources: dict[int, dict[bytes, str]] = {}  # length -> digest -> module name
     busy: list = []
 
     def register(entries: dict[str, str], freeze: bool) -> None:
-        if freeze and not frozen:
-            frozen.append(frozenset(guard.TRUSTED_FILES))
+        if freeze:
+            frozen.setdefault(getpid(), frozenset(guard.TRUSTED_FILES))
         for path, name in entries.items():
             if normpath(path) in files:
                 continue
