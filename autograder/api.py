@@ -9,7 +9,7 @@ from . import reference as ref
 from .collect import collect
 from .manifest import Assignment, load_assignment
 from .notebook import NotebookError, Submission, parse_percent, read_submission, submission_from_cells
-from .policy import static_violations
+from .policy import prepare, static_violations
 from .results import GradeResult, judge_all
 from .sandbox import Limits
 from .supervisor import run_submission
@@ -34,6 +34,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
     except NotebookError as e:
         result.errors.append(str(e))
         sub = Submission()
+    sub.keep_only([q.id for q in a.graded])  # a cell headed by an unknown id (or a homoglyph) is not run
     result.notes.extend(sub.warnings)
     graded_ids = {q.id for q in a.graded}
     if not result.errors and not graded_ids & set(sub.graded):
@@ -44,6 +45,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
     else:
         if use_snapshots:
             cases = [c for c in cases if c.id in ref.load_snapshots(a)]
+        prepare({q.id: q.forbidden for q in a.questions})  # once per process, before forking: children skip it
         salt = ref.PUBLIC_SALT if use_snapshots else ref.RUN_SALT
         report = run_submission(sub, cases, a, device, limits, salt=salt)
         outcomes, cell_errors = report.outcomes, report.cell_errors
@@ -52,7 +54,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
         # Loaded only now: the sandboxed child is forked from this process and must not find the
         # expected values in its memory.
         reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)
-    violations = static_violations(sub, {q.id: q.forbidden for q in a.questions})
+    violations = static_violations(sub, {q.id: q.forbidden for q in a.questions}, a.owners)
     result.tests = judge_all(a, cases, outcomes, reference, cell_errors, violations)
     result.seconds = time.perf_counter() - t0
     return result

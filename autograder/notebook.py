@@ -17,13 +17,15 @@ import ast
 import json
 import re
 import types
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_BYTES = 1 << 30  # larger files are refused before reading (outputs of hundreds of MB still pass)
 MAGIC = {b"PK\x03\x04": "a zip archive", b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"\x1f\x8b": "gzip data",
          b"\xd0\xcf\x11\xe0": "an Office document"}
-GRADED_RE = re.compile(r"^\s*#\s*GRADED:\s*([A-Za-z_][\w\-]*)\s*$")
+GRADED_RE = re.compile(r"^\s*#\s*GRADED:\s*([A-Za-z_][A-Za-z0-9_\-]*)\s*$", re.ASCII)
+HEADER_RE = re.compile(r"^\s*#\s*GRADED\s*:(.*)$")  # any graded-cell header, valid id or not
 PERCENT_RE = re.compile(r"^# %%(.*)$")
 
 
@@ -38,18 +40,23 @@ class Cell:
     index: int  # position in the notebook, for messages
 
     @property
-    def question(self) -> str | None:
-        """The question id of a graded cell, else None."""
+    def header(self) -> str | None:
+        """What follows ``# GRADED:`` on the cell's first line (stripped), whether a valid id or not."""
         first = self.source.lstrip("\n").split("\n", 1)[0]
         if self.kind == "markdown":
-            first = first.lstrip("#").strip()
-            first = "# " + first
-        m = GRADED_RE.match(first)
-        return m.group(1) if m else None
+            first = "# " + first.lstrip("#").strip()
+        m = HEADER_RE.match(first)
+        return m.group(1).strip() if m else None
+
+    @property
+    def question(self) -> str | None:
+        """The question id of a graded cell (ASCII letters, digits, ``_`` and ``-``), else None."""
+        head = self.header
+        return head if head is not None and GRADED_RE.match(f"# GRADED: {head}") else None
 
     @property
     def import_only(self) -> bool:
-        if self.kind != "code" or self.question:
+        if self.kind != "code" or self.header is not None:  # a mistyped graded header is not an import cell
             return False
         try:
             tree = ast.parse(self.source)
@@ -65,6 +72,30 @@ class Submission:
     imports: list[Cell] = field(default_factory=list)
     graded: dict[str, Cell] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    rejected: int = 0  # code cells with a `# GRADED:` header that is not a valid id
+
+    def keep_only(self, ids: list[str]) -> None:
+        """Drop graded cells whose id is not one of ``ids`` (the manifest's autograded questions),
+        each with a note for the student: they are not run."""
+        for q in [q for q in self.graded if q not in ids]:
+            cell = self.graded.pop(q)
+            self.rejected += 1
+            self.warnings.append(f"`# GRADED: {q}` (cell {cell.index + 1}) names no autograded question of this "
+                                 "assignment: the cell was not run")
+        note = f"the graded ids of this assignment are: {', '.join(ids)}"
+        if self.rejected and note not in self.warnings:
+            self.warnings.append(note)
+
+
+def header_problem(head: str) -> str:
+    """Why ``head`` (what follows ``# GRADED:``) is not a valid question id, for the student."""
+    for ch in head:
+        if not ch.isascii():
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            return f"contains the non-ASCII character {ch!r} ({name}); ids are plain ASCII"
+    if not head:
+        return "has no question id"
+    return "is not a question id (ids are ASCII letters, digits, `_` and `-`, alone on the line)"
 
 
 # ---------------------------------------------------------------------------- reading
@@ -176,6 +207,10 @@ def submission_from_cells(cells: list[Cell]) -> Submission:
     sub = Submission()
     for cell in cells:
         q = cell.question
+        if cell.kind == "code" and q is None and cell.header is not None:
+            sub.rejected += 1
+            sub.warnings.append(f"`# GRADED: {cell.header}` (cell {cell.index + 1}) {header_problem(cell.header)}: "
+                                "the cell was not run; retype the id exactly as the assignment gives it")
         if q and cell.kind == "code":
             if q in sub.graded:
                 sub.warnings.append(f"{q}: the notebook has more than one `# GRADED: {q}` cell; "
@@ -237,28 +272,38 @@ def build_module(sub: Submission, owners: dict[str, str], *, skip: set[str] = fr
 
     ``on_cell(question)`` is called before each graded cell runs, so a supervisor can tell
     which cell hung or crashed. Errors are kept in ``module._errors``. While a graded cell
-    runs, the APIs its question forbids are disabled (``policy.forbid``).
+    runs, the APIs its question forbids are disabled (``policy.forbid``); while any cell runs,
+    every forbidden API of the assignment is guarded (``policy.building``), so what one cell
+    takes from a library stays guarded when another question's tests run. With ``forbidden``
+    (the manifest's questions), a graded cell whose id is not one of them is not run.
     """
-    from .policy import forbid
+    from .policy import building, forbid, watch
 
     errors: dict[str, str] = {}
     mod = StudentModule("submission", owners, errors)
     mod.__dict__["__builtins__"] = __builtins__
-    for cell in sub.imports:
-        try:
-            exec(compile_cell(cell, f"cell {cell.index}"), mod.__dict__)
-        except BaseException as e:  # an import the grader lacks costs only what needs it
-            errors.setdefault("_imports", describe_exception(e))
-    for q, cell in sub.graded.items():
-        if q in skip:
-            continue
-        if on_cell:
-            on_cell(q)
-        try:
-            with forbid((forbidden or {}).get(q, ()), q):
-                exec(compile_cell(cell, f"GRADED: {q}"), mod.__dict__)
-        except BaseException as e:  # SystemExit / KeyboardInterrupt at import cost only this cell
-            errors[q] = describe_exception(e)
+    known = None if forbidden is None else set(forbidden) | set(owners.values())
+    with building(forbidden or {}):
+        for cell in sub.imports:
+            try:
+                exec(compile_cell(cell, f"cell {cell.index}"), mod.__dict__)
+            except BaseException as e:  # an import the grader lacks costs only what needs it
+                errors.setdefault("_imports", describe_exception(e))
+        for q, cell in sub.graded.items():
+            if q in skip:
+                continue
+            if known is not None and q not in known:
+                errors[q] = f"`# GRADED: {q}` names no question of this assignment; the cell was not run"
+                continue
+            if on_cell:
+                on_cell(q)
+            try:
+                with forbid((forbidden or {}).get(q, ()), q):
+                    exec(compile_cell(cell, f"GRADED: {q}"), mod.__dict__)
+            except BaseException as e:  # SystemExit / KeyboardInterrupt at import cost only this cell
+                errors[q] = describe_exception(e)
+    if forbidden:
+        watch(mod, owners, forbidden)
     return mod
 
 

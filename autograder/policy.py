@@ -1,19 +1,53 @@
-"""APIs a question forbids: found statically in the parent, and disabled at run time in the child.
+"""APIs a question forbids: found statically in the parent, and guarded at run time in the child.
 
-The static scan reads the graded cell (and the import cells for aliases) without running it,
-so it is trusted. The run-time stubs catch what a scan cannot see (``getattr(torch.optim, "S" + "GD")``).
+The static scan (``static_violations``) reads the cells without running them, so it is trusted;
+it cannot see ``getattr(torch.optim, "S" + "GD")``. The run-time guards can: they are put on
+the forbidden *objects*, so every route to one (another module's alias, ``__subclasses__()``,
+``pkgutil.resolve_name``, a reference taken by another question's cell) ends in a guard:
+
+- a Python class is guarded in place: its own methods (``__init__``, ``step``, ``forward``...)
+  and ``__init_subclass__`` are replaced by guards for the duration of a window;
+- a function or builtin is replaced, at every module attribute that holds that same object
+  (found once per process by scanning ``sys.modules``), by a guard;
+- a module is replaced in ``sys.modules`` (and wherever a module holds it) by a stub, and
+  every function and class it defines is guarded as above;
+- a second copy of a forbidden module (its file loaded again, read, or recompiled) is refused
+  by an audit hook.
+
+Who may call a guarded API (the caller rule): walk outward from the call to the first frame
+that is not library code (the interpreter's stdlib and site-packages, frozen importlib, the
+repository's ``shared/`` package, and this file); the call is allowed when that frame is the
+engine's (``autograder/*.py``) or a registered test file's (``guard.TRUSTED_FILES``), refused
+otherwise (a graded cell, a kernel cell, a file the submission wrote, or no such frame at all).
+So a library wrapper (``functools.singledispatch``, a factory) called by student code is
+refused, while a test's trusted stand-in may use the API.
+
+Guards are persistent objects that check, when called, whether their API is forbidden right
+now (``forbid`` activates a question's list for its tests and while its cell runs). While the
+notebook is built (``building``), every forbidden API of the assignment is guarded (but only
+the running cell's own list is refused), so what one cell takes from a library is a guard when
+another question's tests run. The originals live only in a suspended generator's frame
+(``_keeper``), which graded code cannot reach (the audit hook refuses ``gi_frame`` and the
+garbage collector's lists).
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import functools
+import hashlib
 import importlib
+import importlib.util
+import inspect
+import os
 import sys
 import types
 
-from .guard import ForbiddenAPIError, trusted_file
-from .notebook import Submission
+from . import guard
+from .guard import ForbiddenAPIError, trusted_file  # noqa: F401 - trusted_file kept for callers of policy
+
+# ============================================================================ static scan
 
 
 def _aliases(trees: list[ast.AST]) -> dict[str, str]:
@@ -68,15 +102,73 @@ def _hook_names(tree: ast.AST) -> str | None:
     return None
 
 
-def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def _imported(tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(dotted API, name it binds, line) for each import in a cell."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, a.asname or a.name.split(".")[0], node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out += [(f"{node.module}.{a.name}", a.asname or a.name, node.lineno) for a in node.names]
+    return out
+
+
+def _defines(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def static_violations(sub, forbidden: dict[str, tuple[str, ...]],
+                      owners: dict[str, str] | None = None) -> dict[str, str]:
     """question -> message, for graded cells that name an API their question forbids (or that no
-    graded cell may use: EVERYWHERE, HOOK_NAMES)."""
+    graded cell may use: EVERYWHERE, HOOK_NAMES), and for import-only cells.
+
+    Import-only cells are scanned against the union of every question's list and EVERYWHERE,
+    and a hit is attributed so that an honest import costs nothing:
+
+    - an import of an EVERYWHERE API (or a tensor-subclass hook) costs every graded question
+      of the notebook: it has no honest use in any assignment and acts on every question;
+    - an import of an API that question q forbids costs q when it binds a name q's cell must
+      define and that cell does not define it (``from torch.optim import Adam`` answers
+      ``adam`` with torch's own class), or
+      when q's graded cell uses the name it binds (the alias rule below). It costs nothing
+      else: ``from torch.optim import SGD`` for another question that may use SGD is honest.
+      A use the scan cannot see (``globals()["SGD"]``) meets the run-time guard instead.
+    """
+    owners = owners or {}
+    defined: dict[str, set[str]] = {}  # question -> names its own cell defines at top level
+    for q, cell in sub.graded.items():
+        with contextlib.suppress(SyntaxError):
+            defined[q] = _defines(ast.parse(cell.source))
     import_trees = []
     for cell in sub.imports:
         with contextlib.suppress(SyntaxError):
-            import_trees.append(ast.parse(cell.source))
+            import_trees.append((cell, ast.parse(cell.source)))
     found: dict[str, str] = {}
+    for cell, tree in import_trees:
+        hook = _hook_names(tree)
+        for dotted, bound, line in _imported(tree):
+            f = _matches(dotted, EVERYWHERE) or (hook and dotted)
+            if f:
+                for q in sub.graded:
+                    found.setdefault(q, f"the import cell {cell.index + 1} imports {f} (line {line}); no cell may "
+                                       "(it reaches below torch's public API and changes what every question computes)")
+                continue
+            for q, banned in forbidden.items():
+                f = _matches(dotted, banned)
+                if f and owners.get(bound) == q and bound not in defined.get(q, ()):
+                    found.setdefault(q, f"{q}: the import cell {cell.index + 1} binds `{bound}` to {f} (line {line}), "
+                                       f"which this question asks you to implement yourself")
+    trees = [t for _, t in import_trees]
     for q, cell in sub.graded.items():
+        if q in found:
+            continue
         banned = forbidden.get(q, ())
         try:
             tree = ast.parse(cell.source)
@@ -87,7 +179,7 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
             found[q] = (f"{q}: the cell defines or names {hook}, which changes how torch computes for the tests; "
                         "graded code may not use it")
             continue
-        aliases = _aliases([*import_trees, tree])
+        aliases = _aliases([*trees, tree])
         for node in ast.walk(tree):
             hits = []
             if isinstance(node, (ast.Attribute, ast.Name)):
@@ -113,86 +205,646 @@ def static_violations(sub: Submission, forbidden: dict[str, tuple[str, ...]]) ->
     return found
 
 
-def _trusted_caller(depth: int = 2) -> bool:
-    """Whether the code that reached the stub is the grader's, a library's or a test's (``guard``).
+# ============================================================================ the caller rule
 
-    Student code runs from notebook cells, whose code objects have no file on disk
-    (``<GRADED: adam>`` when grading, ``/tmp/ipykernel_*/...`` in a kernel), or from modules it
-    wrote into its scratch folder: it is refused.
+_HERE = frozenset({__file__, os.path.normpath(__file__), os.path.realpath(__file__)})
+_ENGINE_DIRS = frozenset({str(guard.ENGINE), os.path.realpath(guard.ENGINE)})
+_LIBRARY_ROOTS = guard.LIBRARY_ROOTS
+
+
+def _make_judge(trusted_files):
+    """``responsible(frame) -> filename | None`` and ``trusted(filename) -> bool``, bound now.
+
+    ``trusted_files()`` gives the registered test files (a frozen set once grading has begun).
     """
-    return trusted_file(sys._getframe(depth).f_code.co_filename)
+    library = guard.judge_files(_LIBRARY_ROOTS, (), frozenset())
+    here, engine = _HERE, _ENGINE_DIRS
+    dirname, normpath = os.path.dirname, os.path.normpath
+
+    def responsible(frame) -> str | None:
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name not in here and not library(name):
+                return name
+            frame = frame.f_back
+        return None
+
+    def trusted(name: str | None) -> bool:
+        if name is None:
+            return False
+        return name in trusted_files() or dirname(normpath(name)) in engine
+
+    return responsible, trusted
 
 
-def _stub(dotted: str, original: object, question: str) -> object:
-    msg = f"{question}: {dotted} may not be used in this question; implement it yourself"
+def responsible_frame(frame=None) -> tuple[str | None, bool]:
+    """(file of the responsible frame, whether it is trusted), walking out from ``frame`` (a tool
+    for tests and the engine; the guards use their own bound copy)."""
+    responsible, trusted = _make_judge(lambda: guard.TRUSTED_FILES)
+    name = responsible(frame if frame is not None else sys._getframe(1))
+    return name, trusted(name)
 
-    def call(*args, **kwargs):
-        if _trusted_caller():
-            return original(*args, **kwargs)
-        raise ForbiddenAPIError(msg)
 
-    def attr(name: str):
+# ============================================================================ the keeper
+
+def _keeper():
+    """Holds the originals of guarded objects and what is forbidden now; answers through ``send``.
+
+    Commands: ("call", key) -> the original if the caller may use it; admin commands (only for
+    a trusted caller, i.e. the engine): ("put", key, obj), ("on", keys, message), ("off", keys,
+    message), ("get", key), ("freeze",), ("watch", module, names), ("watched", question),
+    ("refusals",). Replies are (ok, value).
+    """
+    getframe, frozenset_, getpid = sys._getframe, frozenset, os.getpid
+    frozen: dict = {}  # pid -> test files: a forked child freezes its own, after its parent collected the tests
+    responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
+    originals: dict = {}
+    active: dict = {}
+    watched: dict = {}
+    refused: list = []
+    reply = None
+    while True:
+        try:
+            cmd = yield reply
+            op = cmd[0]
+            if op == "call":
+                why = active.get(cmd[1])
+                if why and not trusted(responsible(getframe(1))):
+                    refused.append(why[-1])
+                    reply = (False, ForbiddenAPIError(why[-1]))
+                else:
+                    reply = (True, originals[cmd[1]])
+            elif not trusted(responsible(getframe(1))):
+                reply = (False, ForbiddenAPIError("graded code may not change what is forbidden"))
+            elif op == "put":
+                originals.setdefault(cmd[1], cmd[2])
+                reply = (True, None)
+            elif op == "get":
+                reply = (True, originals.get(cmd[1]))
+            elif op == "on":
+                for k in cmd[1]:
+                    active.setdefault(k, []).append(cmd[2])
+                reply = (True, None)
+            elif op == "off":
+                for k in cmd[1]:
+                    msgs = active.get(k, [])
+                    if cmd[2] in msgs:
+                        msgs.remove(cmd[2])
+                    if not msgs:
+                        active.pop(k, None)
+                reply = (True, None)
+            elif op == "freeze":
+                frozen.setdefault(getpid(), frozenset_(guard.TRUSTED_FILES))
+                reply = (True, None)
+            elif op == "watch":
+                watched.setdefault(getpid(), (cmd[1], cmd[2]))  # first wins, per process (a child builds its own)
+                reply = (True, None)
+            elif op == "watched":
+                mod, names = watched.get(getpid(), (None, {}))
+                reply = (True, (mod, names.get(cmd[1], ())))
+            elif op == "refusals":
+                reply = (True, list(refused))
+                refused.clear()
+            else:
+                reply = (False, ValueError(op))
+        except GeneratorExit:  # closed (at exit): every guard then refuses everyone
+            raise
+        except BaseException as e:  # noqa: BLE001 - a signal arriving here must not end the keeper
+            reply = (False, e)
+
+
+_KEEPER = _keeper()
+next(_KEEPER)
+
+
+def _ask(*cmd):
+    ok, value = _KEEPER.send(cmd)
+    if not ok:
+        raise value
+    return value
+
+
+def _call(key, args, kwargs):
+    """What every guard runs: the original, if the caller may use it now."""
+    ok, value = _KEEPER.send(("call", key))
+    if not ok:
+        raise value
+    return value(*args, **kwargs)
+
+
+def _checked(key):
+    """The original itself, if the caller may use it now (a module's attributes, a class's hook)."""
+    ok, value = _KEEPER.send(("call", key))
+    if not ok:
+        raise value
+    return value
+
+
+def refusals() -> list[str]:
+    """Messages of the forbidden-API calls refused since the last call (engine only): the hook for an
+    integrity flag on the question."""
+    return _ask("refusals")
+
+
+# ============================================================================ guards
+
+_MISSING = object()
+_GUARDS: dict = {}  # key -> the guard object (persistent; holds no original)
+_GUARD_KEYS: dict[int, object] = {}  # id(guard) -> key
+_RAW_IDS: dict = {}  # member key -> id of the original function (the keeper keeps it alive)
+_BASES: dict = {}  # key of a class's __init_subclass__ guard -> the class
+GUARDED_DUNDERS = ("__init__", "__new__", "__call__")
+
+
+def _function_guard(key, original, name: str):
+    def guarded(*args, **kwargs):
+        return _call(key, args, kwargs)
+
+    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(guarded, attr, getattr(original, attr))
+    with contextlib.suppress(TypeError, ValueError):
+        guarded.__signature__ = inspect.signature(original)
+    return guarded
+
+
+def _module_stub(key, module: types.ModuleType):
+    stub = types.ModuleType(module.__name__)
+
+    def __getattr__(name: str):
         # dunders stay plain AttributeErrors: torch and inspect probe every module's __file__
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        if _trusted_caller(3):
-            return getattr(original, name)
-        raise ForbiddenAPIError(msg)
+        return getattr(_checked(key), name)
 
-    if isinstance(original, types.ModuleType):
-        mod = types.ModuleType(dotted)
-        mod.__getattr__ = lambda name: attr(name)
-        return mod
-    if isinstance(original, type):
-        def construct(cls, *args, **kwargs):
-            if _trusted_caller():
-                return original(*args, **kwargs)
-            raise ForbiddenAPIError(msg)
-
-        def subclass(cls, **kwargs):
-            if not _trusted_caller():
-                raise ForbiddenAPIError(msg)
-
-        meta = type("ForbiddenMeta", (type,), {"__getattr__": lambda cls, name: attr(name), "__call__": construct})
-        return meta(original.__name__, (), {"__init_subclass__": classmethod(subclass)})
-    return call
+    stub.__getattr__ = __getattr__
+    return stub
 
 
-def _resolve(dotted: str):
-    """The module or attribute (e.g. ``torch.Tensor``) a dotted name refers to, else None."""
+def _identity(obj):
+    return obj
+
+
+def _subclass_guard(key):
+    def __init_subclass__(cls, **kwargs):
+        own = _checked(key)  # the class's own __init_subclass__ function, or None
+        if own is not None:
+            return own(cls, **kwargs)
+        return super(_BASES[key], cls).__init_subclass__(**kwargs)
+
+    return classmethod(__init_subclass__)
+
+
+def _remember(key, guard_obj):
+    _GUARDS[key] = guard_obj
+    _GUARD_KEYS[id(guard_obj)] = key
+    return guard_obj
+
+
+def is_guard(obj) -> bool:
+    return id(obj) in _GUARD_KEYS and _GUARDS.get(_GUARD_KEYS[id(obj)]) is obj
+
+
+# ============================================================================ what a dotted name means
+
+
+class _Target:
+    """One guarded object: kind is "function", "class" (a Python class, guarded in place) or "module"."""
+
+    def __init__(self, kind: str, dotted: str, key, holder=None, attr: str = ""):
+        self.kind, self.dotted, self.key, self.holder, self.attr = kind, dotted, key, holder, attr
+        self.cls: type | None = None
+        self.members: list[tuple[str, object, str]] = []  # class: (attribute, member key, "plain"/"static"/"class")
+        self.file: str | None = None  # the file that defines it (a second copy is refused)
+
+
+_RESOLVED: dict[str, list[_Target]] = {}
+_HEAPTYPE = 1 << 9
+
+
+def _lookup(dotted: str):
+    """(holder, attribute, object) for a dotted name, importing modules as needed; None if absent."""
+    if dotted in sys.modules:
+        parent, _, attr = dotted.rpartition(".")
+        return (sys.modules.get(parent), attr, sys.modules[dotted])
     parts = dotted.split(".")
     for i in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:i]))
         except ImportError:
             continue
-        for name in parts[i:]:
-            obj = getattr(obj, name, None)
-        return obj
+        if i == len(parts):
+            parent, _, attr = dotted.rpartition(".")
+            return (sys.modules.get(parent), attr, obj)
+        holder = obj
+        for name in parts[i:-1]:
+            holder = getattr(holder, name, None)
+        obj = getattr(holder, parts[-1], None) if holder is not None else None
+        return None if obj is None else (holder, parts[-1], obj)
     return None
+
+
+def _source_file(obj) -> str | None:
+    code = getattr(obj, "__code__", None)
+    if isinstance(code, types.CodeType):
+        return code.co_filename
+    if isinstance(obj, type):
+        mod = sys.modules.get(getattr(obj, "__module__", "") or "")
+        return getattr(mod, "__file__", None)
+    return None
+
+
+def _own_members(module: types.ModuleType) -> list[tuple[str, object]]:
+    """Functions and classes a module defines itself (not those it imports)."""
+    name, file = module.__name__, getattr(module, "__file__", None)
+    out = []
+    for attr, value in list(vars(module).items()):
+        if attr.startswith("__") or not (isinstance(value, (type, types.FunctionType))):
+            continue
+        if getattr(value, "__module__", None) == name or (file and _source_file(value) == file):
+            out.append((attr, value))
+        elif isinstance(value, type) and file and any(
+                _source_file(v) == file for v in vars(value).values() if isinstance(v, types.FunctionType)):
+            out.append((attr, value))
+    return out
+
+
+def _register(kind: str, dotted: str, obj, holder=None, attr: str = "") -> _Target:
+    key = id(obj)
+    t = _Target(kind, dotted, key, holder, attr)
+    t.file = getattr(obj, "__file__", None) if kind == "module" else _source_file(obj)
+    if kind == "class":
+        t.cls = obj
+        for name, value in list(vars(obj).items()):
+            if name == "__init_subclass__" or (name.startswith("__") and name not in GUARDED_DUNDERS):
+                continue
+            if isinstance(value, staticmethod):
+                how, raw = "static", value.__func__
+            elif isinstance(value, classmethod):
+                how, raw = "class", value.__func__
+            elif isinstance(value, types.FunctionType):
+                how, raw = "plain", value
+            else:
+                continue
+            mkey = ("member", key, name)
+            if mkey not in _GUARDS:
+                _ask("put", mkey, raw)
+                _RAW_IDS[mkey] = id(raw)
+                g = _function_guard(mkey, raw, name)
+                _remember(mkey, g if how == "plain" else staticmethod(g) if how == "static" else classmethod(g))
+            t.members.append((name, mkey, how))
+        skey = ("subclass", key)
+        if skey not in _GUARDS:
+            own = vars(obj).get("__init_subclass__")
+            _ask("put", skey, own.__func__ if isinstance(own, classmethod) else None)
+            _BASES[skey] = obj
+            _remember(skey, _subclass_guard(skey))
+        t.members.append(("__init_subclass__", skey, "class"))
+        return t
+    if key not in _GUARDS:
+        _ask("put", key, obj)
+        _remember(key, _module_stub(key, obj) if kind == "module" else _function_guard(key, obj, dotted))
+    return t
+
+
+def _resolve(dotted: str) -> list[_Target]:
+    """The objects a dotted API name stands for (a module brings every function and class it defines)."""
+    if dotted in _RESOLVED:
+        return _RESOLVED[dotted]
+    found = _lookup(dotted)
+    targets: list[_Target] = []
+    if found is not None:
+        holder, attr, obj = found
+        if id(obj) in _GUARD_KEYS:  # already guarded (a nested window): the original is with the keeper
+            obj = _ask("get", _GUARD_KEYS[id(obj)])
+        if isinstance(obj, types.ModuleType):
+            targets.append(_register("module", dotted, obj, holder, attr))
+            for name, member in _own_members(obj):
+                targets += _resolve_object(f"{dotted}.{name}", member, obj, name)
+        else:
+            targets += _resolve_object(dotted, obj, holder, attr)
+    _RESOLVED[dotted] = targets
+    return targets
+
+
+def _resolve_object(dotted: str, obj, holder, attr: str) -> list[_Target]:
+    if isinstance(obj, type) and obj.__flags__ & _HEAPTYPE:
+        return [_register("class", dotted, obj, holder, attr)]
+    if callable(obj) and not isinstance(obj, type):
+        return [_register("function", dotted, obj, holder, attr)]
+    return []
+
+
+# ============================================================================ where objects are held
+
+_INDEX: dict = {}  # key -> [(module dict, attribute)] holding the original (no object held here but dicts)
+
+
+def _index(keys: set) -> None:
+    """Find, in one pass over ``sys.modules``, every module attribute holding an original in ``keys``."""
+    todo = {k for k in keys if k not in _INDEX and isinstance(k, int)}
+    if not todo:
+        return
+    for k in todo:
+        _INDEX[k] = []
+    for mod in list(sys.modules.values()):
+        d = getattr(mod, "__dict__", None) if isinstance(mod, types.ModuleType) else None
+        if not isinstance(d, dict) or todo.isdisjoint(map(id, d.values())):
+            continue
+        for name, value in list(d.items()):
+            if id(value) in todo:
+                _INDEX[id(value)].append((d, name))
+
+
+@contextlib.contextmanager
+def _installed(targets: list[_Target]):
+    """Put every target's guard in place (class members, module attributes, sys.modules); undo on exit."""
+    undo: list = []
+    _index({t.key for t in targets if t.kind != "class"})
+    try:
+        for t in targets:
+            if t.kind == "class":
+                cls, own = t.cls, vars(t.cls)
+                for name, mkey, _how in t.members:
+                    g = _GUARDS[mkey]
+                    current = own.get(name, _MISSING)
+                    if current is not g:
+                        setattr(cls, name, g)
+                        undo.append((cls, name, current))
+                continue
+            original, g = _ask("get", t.key), _GUARDS[t.key]
+            for d, name in _INDEX.get(t.key, ()):
+                if d.get(name) is original:
+                    d[name] = g
+                    undo.append((d, name, original))
+            holder = t.holder
+            if holder is not None and not isinstance(holder, types.ModuleType) and isinstance(holder, type):
+                current = vars(holder).get(t.attr, _MISSING)
+                if getattr(holder, t.attr, None) is original and current is not g:
+                    setattr(holder, t.attr, g)
+                    undo.append((holder, t.attr, current))
+            elif isinstance(holder, types.ModuleType) and vars(holder).get(t.attr) is original:
+                vars(holder)[t.attr] = g
+                undo.append((vars(holder), t.attr, original))
+            if t.kind == "module" and sys.modules.get(t.dotted) is original:
+                sys.modules[t.dotted] = g
+                undo.append((sys.modules, t.dotted, original))
+        yield
+    finally:
+        for target, name, value in reversed(undo):
+            if isinstance(target, dict):
+                target[name] = value
+            elif value is _MISSING:
+                with contextlib.suppress(AttributeError, TypeError):
+                    delattr(target, name)
+            else:
+                setattr(target, name, value)
+
+
+def _keys(targets: list[_Target]) -> list:
+    keys = []
+    for t in targets:
+        keys += [m for _, m, _ in t.members] if t.kind == "class" else [t.key]
+    return keys
+
+
+def _targets(apis) -> list[_Target]:
+    out: list[_Target] = []
+    for dotted in apis:
+        out += _resolve(dotted)
+    return out
+
+
+# ============================================================================ second copies
+
+_FILE_RULE: list = []  # [register(files)] once the audit hook is in
+
+
+def _install_file_rule():
+    """An audit hook that refuses, to untrusted code, reading, compiling or executing the file of a
+    forbidden module again (a second copy of its classes and functions would carry no guard)."""
+    if _FILE_RULE:
+        return _FILE_RULE[0]
+    getframe, fsdecode, isabs, join, getcwd = sys._getframe, os.fsdecode, os.path.isabs, os.path.join, os.getcwd
+    normpath, realpath, isinstance_, code_type = os.path.normpath, os.path.realpath, isinstance, types.CodeType
+    sha = hashlib.sha256
+    getpid = os.getpid
+    frozen: dict = {}  # pid -> test files, as in the keeper
+    responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
+    files: dict[str, str] = {}  # path -> module name
+    basenames: set[str] = set()
+    sources: dict[int, dict[bytes, str]] = {}  # length -> digest -> module name
+    busy: list = []
+
+    def register(entries: dict[str, str], freeze: bool) -> None:
+        if freeze:
+            frozen.setdefault(getpid(), frozenset(guard.TRUSTED_FILES))
+        for path, name in entries.items():
+            if normpath(path) in files:
+                continue
+            for p in {normpath(path), realpath(path)}:
+                files[p] = name
+                basenames.add(p.rpartition("/")[2])
+            if path.endswith(".py"):
+                with contextlib.suppress(OSError, ValueError):
+                    data = open(path, "rb").read()  # noqa: SIM115 - read once, before any submission runs
+                    sources.setdefault(len(data), {})[sha(data).digest()] = name
+                    text = data.decode()
+                    sources.setdefault(len(text), {})[sha(text.encode()).digest()] = name
+
+    def by_path(name) -> str | None:
+        if not isinstance_(name, (str, bytes)):
+            return None
+        name = fsdecode(name)
+        if name.rpartition("/")[2] not in basenames:
+            return None
+        if not isabs(name):
+            name = join(getcwd(), name)
+        return files.get(normpath(name)) or files.get(realpath(name))
+
+    def by_source(src) -> str | None:
+        if not isinstance_(src, (str, bytes)) or len(src) not in sources:
+            return None
+        data = src.encode() if isinstance_(src, str) else src
+        return sources[len(src)].get(sha(data).digest())
+
+    def hook(event: str, args: tuple) -> None:
+        if busy or not files:
+            return
+        if event == "open":
+            hit = by_path(args[0]) if args else None
+        elif event == "exec":
+            hit = by_path(args[0].co_filename) if args and isinstance_(args[0], code_type) else None
+        elif event == "compile":
+            hit = (by_path(args[1]) if len(args) > 1 else None) or (by_source(args[0]) if args else None)
+        else:
+            return
+        if hit is None:
+            return
+        busy.append(1)
+        try:
+            who = responsible(getframe(1))
+            allowed = who is None or trusted(who)
+        finally:
+            busy.pop()
+        if not allowed:
+            raise ForbiddenAPIError(f"{who.strip('<>')}: graded code may not read or load {hit} from its file "
+                                    "(a second copy of a forbidden module); implement it yourself")
+
+    sys.addaudithook(hook)
+    _FILE_RULE.append(register)
+    return register
+
+
+_FILES_OF: dict[str, dict[str, str]] = {}
+
+
+def _files_of(targets: list[_Target]) -> dict[str, str]:
+    key = "\n".join(t.dotted for t in targets)
+    if key not in _FILES_OF:
+        _FILES_OF[key] = _find_files(targets)
+    return _FILES_OF[key]
+
+
+def _find_files(targets: list[_Target]) -> dict[str, str]:
+    out = {}
+    for t in targets:
+        if t.file and os.path.isabs(t.file) and os.path.exists(t.file):
+            out[t.file] = t.dotted.rsplit(".", 1)[0] if t.kind != "module" else t.dotted
+            if t.file.endswith(".py"):
+                with contextlib.suppress(NotImplementedError, ValueError):
+                    out[importlib.util.cache_from_source(t.file)] = out[t.file]
+    return out
+
+
+# ============================================================================ answers that are borrowed
+
+
+def borrowed(obj, targets: list[_Target], depth: int = 4) -> str | None:
+    """The forbidden API that ``obj`` (a name a question's cell must define) is, wraps or derives from.
+
+    Tests are trusted callers, so an answer that *is* torch's class (``Adam = torch.optim.Adam``), a
+    subclass of it, or a library wrapper around it (``functools.singledispatch(torch.add)``,
+    ``functools.partial``) would pass the caller rule: it is refused here instead.
+    """
+    keys = {t.key: t.dotted for t in targets if t.kind != "class"}
+    classes = {id(t.cls): t.dotted for t in targets if t.kind == "class"}
+    members = {id(_GUARDS[m]): t.dotted for t in targets for _, m, _ in t.members if m in _GUARDS}
+    members.update({_RAW_IDS[m]: t.dotted for t in targets for _, m, _ in t.members if m in _RAW_IDS})
+    stack, seen = [(obj, 0)], set()
+    while stack:
+        o, d = stack.pop()
+        if id(o) in seen or d > depth or isinstance(o, types.ModuleType) and id(o) not in keys:
+            continue
+        seen.add(id(o))
+        gk = _GUARD_KEYS.get(id(o))
+        for table, k in ((keys, id(o)), (keys, gk), (classes, id(o)), (members, id(o))):
+            if k in table:
+                return table[k]
+        nxt: list = []
+        try:
+            if isinstance(o, type):
+                nxt += [b for b in o.__mro__[1:] if id(b) in classes]
+                if o.__flags__ & _HEAPTYPE and (o.__module__ not in sys.modules or o.__module__ == "__main__"):
+                    nxt += list(vars(o).values())  # a class defined in a cell: what its body holds
+            elif isinstance(o, (staticmethod, classmethod)):
+                nxt.append(o.__func__)
+            elif isinstance(o, functools.partial):
+                nxt += [o.func, *o.args, *o.keywords.values()]
+            elif isinstance(o, types.MethodType):
+                nxt += [o.__func__, o.__self__]
+            elif isinstance(o, (list, tuple, set, frozenset)):
+                nxt += list(o)[:64]
+            elif isinstance(o, dict):
+                nxt += list(o.values())[:64]
+            if isinstance(o, types.FunctionType):
+                nxt += [c.cell_contents for c in (o.__closure__ or ()) if _filled(c)]
+                nxt += list(o.__defaults__ or ()) + list((o.__kwdefaults__ or {}).values())
+            wrapped = inspect.getattr_static(o, "__wrapped__", None)
+            if wrapped is not None and not isinstance(o, type):
+                nxt.append(wrapped)
+        except Exception:  # noqa: BLE001 - an odd object is simply not looked into
+            continue
+        stack += [(n, d + 1) for n in nxt]
+    return None
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:
+        return False
+    return True
+
+
+def watch(module, owners: dict[str, str], forbidden: dict[str, tuple[str, ...]]) -> None:
+    """Register the built submission: before each test of a question, the names its cell must
+    define are checked against what the question forbids (``borrowed``)."""
+    names: dict[str, list[str]] = {}
+    for name, q in owners.items():
+        if forbidden.get(q):
+            names.setdefault(q, []).append(name)
+    _ask("watch", module, {q: tuple(v) for q, v in names.items()})
+
+
+# ============================================================================ windows
 
 
 @contextlib.contextmanager
 def forbid(apis: tuple[str, ...], question: str):
-    """Replace each dotted API by a stub that raises ForbiddenAPIError; restore on exit."""
-    undo = []
-    for dotted in apis:
-        parent_name, _, attr = dotted.rpartition(".")
-        parent = _resolve(parent_name)
-        original = getattr(parent, attr, None)
-        if original is None:
-            continue
-        stub = _stub(dotted, original, question)
-        setattr(parent, attr, stub)
-        undo.append((parent, attr, original))
-        if dotted in sys.modules:
-            undo.append((sys.modules, dotted, sys.modules[dotted]))
-            sys.modules[dotted] = stub
-    try:
+    """While inside, each API in ``apis`` refuses untrusted callers (ForbiddenAPIError); restore on exit.
+
+    Also refuses, before a test, an answer of ``question`` that is one of these APIs (``borrowed``).
+    """
+    targets = _targets(apis)
+    if not targets:
         yield
-    finally:
-        for target, key, original in reversed(undo):
-            if target is sys.modules:
-                sys.modules[key] = original
-            else:
-                setattr(target, key, original)
+        return
+    keys = _keys(targets)
+    register = _install_file_rule()
+    register(_files_of([t for t in targets if t.kind == "module"]), False)
+    message = {}
+    for t in targets:
+        for k in ([m for _, m, _ in t.members] if t.kind == "class" else [t.key]):
+            message[k] = f"{question}: {t.dotted} may not be used in this question; implement it yourself"
+    with _installed(targets):
+        by_message: dict[str, list] = {}
+        for k in keys:
+            by_message.setdefault(message[k], []).append(k)
+        for msg, ks in by_message.items():
+            _ask("on", ks, msg)
+        try:
+            mod, names = _ask("watched", question)
+            for name in names:
+                value = mod.__dict__.get(name) if mod is not None else None
+                hit = borrowed(value, targets) if value is not None else None
+                if hit:
+                    raise ForbiddenAPIError(f"{question}: `{name}` is {hit} (or wraps or derives from it), which this "
+                                            "question asks you to implement yourself")
+            yield
+        finally:
+            for msg, ks in by_message.items():
+                _ask("off", ks, msg)
+
+
+def prepare(forbidden: dict[str, tuple[str, ...]]) -> None:
+    """Resolve every forbidden API and find where modules hold them, once: a warm parent that calls
+    this before forking spares each grading child the scan of ``sys.modules`` (no torch op runs)."""
+    targets = _targets(tuple(dict.fromkeys(api for apis in forbidden.values() for api in apis)))
+    _index({t.key for t in targets if t.kind != "class"})
+    _files_of(targets)
+
+
+@contextlib.contextmanager
+def building(forbidden: dict[str, tuple[str, ...]]):
+    """While a notebook is built: every API any question forbids is guarded (refused only inside
+    ``forbid`` for the running cell's question), and its module's file may not be loaded again."""
+    union = tuple(dict.fromkeys(api for apis in forbidden.values() for api in apis))
+    if not union:
+        yield
+        return
+    _ask("freeze")  # the registered test files, as they are before any submission code runs
+    targets = _targets(union)
+    _install_file_rule()(_files_of(targets), True)
+    with _installed(targets):
+        yield

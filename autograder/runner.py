@@ -18,7 +18,7 @@ import torch
 
 from .collect import FIXTURES, Case
 from .observations import encode
-from .policy import ForbiddenAPIError, forbid
+from .policy import ForbiddenAPIError, forbid, refusals
 from .testing import _RUN
 
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -135,7 +135,7 @@ def run_cases(cases: list[Case], sub, device: torch.device, *, forbidden: dict[s
             continue
         result = run_case(case, sub, device, forbidden=forbidden.get(case.question, ()), time_limit=left, salt=salt)
         used[case.question] = used.get(case.question, 0.0) + result["seconds"]
-        flags = drain()
+        flags = drain() + [f"forbidden API: {m[:200]}" for m in refusals()]
         if result.pop("forbidden", False):
             flags.append(f"forbidden API: {result['message'][:200]}")
         if result.pop("tampered", False):

@@ -26,6 +26,7 @@ from .collect import Case
 from .confine import ProcessCage
 from .manifest import Assignment
 from .notebook import Submission
+from .policy import prepare
 from .sandbox import Limits
 
 # Imported once in the warm parent so that no child pays for them (torch.optim imports
@@ -192,6 +193,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     limits_cpu = sum(q.time_limit for q in assignment.graded) + STARTUP
     limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu))})
     warm_up(assignment.solution_path)
+    prepare({q.id: q.forbidden for q in assignment.questions})  # the forbidden APIs' guards, before forking
     snapshot()
     report = RunReport()
     budgets = {q.id: q.time_limit for q in assignment.questions}
