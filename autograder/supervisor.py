@@ -70,9 +70,10 @@ def warm_up(solution: Path | None = None) -> None:
                 exec(compile(cell.source, str(solution), "exec"), {})
 
 
-@functools.cache
 def snapshot():
-    """The libraries' attributes as the grader imported them (see ``pristine``), taken once."""
+    """The libraries' attributes as they are now, in the grader, which never runs student code (see
+    ``pristine``). Taken for every submission: the grader's own libraries may change state between
+    two submissions (pytest's assertion hooks, ``time.tzname``), and that is not the submission's doing."""
     from .pristine import Pristine
 
     return Pristine()
@@ -80,7 +81,7 @@ def snapshot():
 
 def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases: list[Case],
            assignment: Assignment, device: str, skip_cells: dict[str, str], budgets: dict[str, float],
-           limits: Limits, scratch: Path, salt: str) -> None:
+           limits: Limits, scratch: Path, salt: str, pristine) -> None:
     """Runs in the forked child; never returns."""
     code = 0
     try:
@@ -113,7 +114,7 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         drain = install()  # from here on, untrusted code cannot reach frames, gc lists, ctypes or /proc/*/mem
         emit({"ev": "hello", "notes": notes})
         forbidden = {q.id: q.forbidden for q in assignment.questions}
-        pristine = snapshot()  # taken in the warm parent, which never runs student code
+        # ``pristine``: taken in the grader just before forking, which never runs student code
         dev = torch.device(device)
         if dev.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = False
@@ -194,7 +195,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu))})
     warm_up(assignment.solution_path)
     prepare({q.id: q.forbidden for q in assignment.questions})  # the forbidden APIs' guards, before forking
-    snapshot()
+    pristine = snapshot()
     report = RunReport()
     budgets = {q.id: q.time_limit for q in assignment.questions}
     used: dict[str, float] = {}
@@ -217,7 +218,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 if pid == 0:
                     os.close(read_fd)
                     _child(write_fd, nonce, cage, sub, remaining, assignment, device, skip_cells, left, limits, scratch,
-                           salt)
+                           salt, pristine)
                 os.close(write_fd)
                 blame = _watch(pid, read_fd, nonce, remaining, report, used, left, remaining[0].question)
                 os.close(read_fd)

@@ -135,8 +135,16 @@ def start_weights(gen):
     return w
 
 
-def test_learns_to_remember_across_chunks(sub, observe, device, gen, seed):
+# A training run that must succeed on every grading, so its data and start are fixed (the reference
+# recalls every key from this start; other starts were seen to leave it at 77%): this hidden test has
+# no snapshot a submission could replay, so a fixed seed costs nothing here.
+TRAINING_SEED = 1980281750
+
+
+def test_learns_to_remember_across_chunks(sub, observe, device):
     """your CharLSTM trained with train_tbptt recalls keys read in earlier chunks"""
+    seed = TRAINING_SEED
+    gen = torch.Generator().manual_seed(seed)
     model = sub.CharLSTM(KEYS + 2, EMBED, HIDDEN)
     params = dict(model.named_parameters())
     weights = start_weights(gen)
