@@ -21,6 +21,20 @@ def seeded(k: int) -> int:
     return stable_hash(f"{_RUN['seed']}:{int(k)}")
 
 
+def load_helpers(test_file: str, name: str = "_helpers.py"):
+    """The trusted helper module beside a topic's hidden tests (``H = load_helpers(__file__)``).
+
+    Loaded like a test file (assertions rewritten, trusted by the guard) and kept out of
+    ``sys.modules``, so a submission cannot import the tests' stand-ins by name.
+    """
+    from pathlib import Path
+
+    from .collect import load_test_module
+
+    path = Path(test_file).with_name(name)
+    return load_test_module(path, f"autograder_tests.{path.parents[1].name}.helpers.{path.stem}")
+
+
 def namespace(sub) -> dict:
     """The dict the submission's cells run in (their globals), when grading and in a kernel."""
     if type(sub).__name__ == "KernelModule":

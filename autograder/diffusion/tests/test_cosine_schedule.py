@@ -3,23 +3,13 @@
 f(t) = cos^2(((t / T + s) / (1 + s)) pi / 2), beta_t = min(1 - f(t + 1) / f(t), max_beta).
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 
+from autograder.testing import load_helpers
 
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("diffusion_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 F64 = torch.float64
 
 pytestmark = pytest.mark.question("cosine_schedule")

@@ -4,23 +4,13 @@ x0_hat = (xt - sqrt(1 - ab_t) eps) / sqrt(ab_t); sigma = eta sqrt((1 - ab_p)/(1 
 x_prev = sqrt(ab_p) x0_hat + sqrt(1 - ab_p - sigma^2) eps + sigma noise, with ab_{-1} = 1.
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 
+from autograder.testing import load_helpers
 
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("diffusion_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 F64 = torch.float64
 
 pytestmark = pytest.mark.question("ddim_step")

@@ -6,25 +6,13 @@ recover the noise from what the model was called with, check statistics over lar
 models whose loss is known whatever was drawn. `q_sample` is pointed at a trusted version.
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 
-from autograder.testing import substitute
+from autograder.testing import load_helpers, substitute
 
-
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("diffusion_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 F64 = torch.float64
 
 pytestmark = pytest.mark.question("loss")

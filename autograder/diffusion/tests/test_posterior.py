@@ -3,23 +3,13 @@ variance beta_t (1 - ab_{t-1}) / (1 - ab_t) of q(x_{t-1} | x_t, x_0), with ab_{-
 x0's shape, the variance shape (B, 1, ..., 1).
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 
+from autograder.testing import load_helpers
 
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("diffusion_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 F64 = torch.float64
 
 pytestmark = pytest.mark.question("posterior")

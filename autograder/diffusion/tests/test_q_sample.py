@@ -2,23 +2,13 @@
 sqrt(ab_t) x0 + sqrt(1 - ab_t) noise per sample, for data of any rank, in x0's dtype and device.
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 
+from autograder.testing import load_helpers
 
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("diffusion_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 F64 = torch.float64
 
 pytestmark = pytest.mark.question("q_sample")

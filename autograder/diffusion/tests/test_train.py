@@ -8,26 +8,14 @@ trains a small MLP on two moons, and your DDIM sampler draws from it; a bug in t
 sampler can cost points there too.
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 
-from autograder.testing import substitute
+from autograder.testing import load_helpers, substitute
 from shared.data import moons
 
-
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("diffusion_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 F64 = torch.float64
 
 pytestmark = pytest.mark.question("train")

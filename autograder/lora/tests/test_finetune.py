@@ -10,26 +10,14 @@
    and unmerged. (`merge_lora` and `lora_linear` are trusted stand-ins there.)
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.testing import substitute
+from autograder.testing import load_helpers, substitute
 
-
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("lora_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 
 pytestmark = pytest.mark.question("finetune")
 

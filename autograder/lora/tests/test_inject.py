@@ -6,26 +6,14 @@ number of trainable parameter elements. While these tests run, `LoRALinear` is p
 stand-in, so a mistake in that class costs points only on its own question.
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 
-from autograder.testing import substitute
+from autograder.testing import load_helpers, substitute
 
-
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("lora_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 
 pytestmark = pytest.mark.question("inject")
 

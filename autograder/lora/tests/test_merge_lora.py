@@ -4,23 +4,13 @@ weight (out, in), A (r, in), B (out, r); r is read from the shapes. Values are c
 reference; the invariants (shape, inputs unchanged, rank of the update) are asserted directly.
 """
 
-import types
-from pathlib import Path
 
 import pytest
 import torch
 
+from autograder.testing import load_helpers
 
-def _load_helpers():
-    """The trusted helpers beside this file, loaded without registering a module a submission could import."""
-    path = Path(__file__).with_name("_helpers.py")
-    mod = types.ModuleType("lora_hidden_helpers")
-    mod.__file__ = str(path)
-    exec(compile(path.read_text(), str(path), "exec"), mod.__dict__)
-    return mod
-
-
-H = _load_helpers()
+H = load_helpers(__file__)
 F64 = torch.float64
 
 pytestmark = pytest.mark.question("merge_lora")

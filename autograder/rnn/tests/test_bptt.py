@@ -16,15 +16,13 @@ a key read up to five steps earlier, across chunks of three: only a carried stat
 possible (a bug in CharLSTM can cost points here too).
 """
 
-from pathlib import Path
 
 import pytest
 import torch
 
-from autograder.collect import load_test_module
-from autograder.testing import substitute
+from autograder.testing import load_helpers, substitute
 
-helpers = load_test_module(Path(__file__).with_name("_helpers.py"), "autograder_tests.rnn.hidden._helpers")
+helpers = load_helpers(__file__)
 
 pytestmark = pytest.mark.question("bptt")
 

@@ -7,16 +7,14 @@ nn.LSTMCell), so a mistake in the lstm_cell question costs points only there. nn
 with the same weights is the oracle: outputs, final state and gradients.
 """
 
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 
-from autograder.collect import load_test_module
-from autograder.testing import substitute
+from autograder.testing import load_helpers, substitute
 
-helpers = load_test_module(Path(__file__).with_name("_helpers.py"), "autograder_tests.rnn.hidden._helpers")
+helpers = load_helpers(__file__)
 
 pytestmark = pytest.mark.question("lstm_layer")
 
