@@ -134,7 +134,6 @@ _JUDGE: dict = {}
 
 
 LIBRARY_ROOTS, ENGINE_ROOTS = _roots(engine=False), _roots(engine=True)
-ROOTS = LIBRARY_ROOTS + ENGINE_ROOTS
 
 
 def install():
