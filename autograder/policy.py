@@ -262,7 +262,7 @@ def _keeper():
     originals: dict = {}
     active: dict = {}
     watched: dict = {}
-    refused: list = []
+    refused: dict = {}  # pid -> messages: a forked child reports only what was refused in it
     reply = None
     while True:
         try:
@@ -271,7 +271,9 @@ def _keeper():
             if op == "call":
                 why = active.get(cmd[1])
                 if why and not trusted(responsible(getframe(1))):
-                    refused.append(why[-1])
+                    mine = refused.setdefault(getpid(), [])
+                    if len(mine) < 100:
+                        mine.append(why[-1])
                     reply = (False, ForbiddenAPIError(why[-1]))
                 else:
                     reply = (True, originals[cmd[1]])
@@ -304,8 +306,8 @@ def _keeper():
                 mod, names = watched.get(getpid(), (None, {}))
                 reply = (True, (mod, names.get(cmd[1], ())))
             elif op == "refusals":
-                reply = (True, list(refused))
-                refused.clear()
+                reply = (True, refused.pop(getpid(), []))
+                refused.clear()  # what a parent left behind is not this process's to report
             else:
                 reply = (False, ValueError(op))
         except GeneratorExit:  # closed (at exit): every guard then refuses everyone

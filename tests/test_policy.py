@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,7 @@ import torch
 from autograder.api import grade
 from autograder.guard import TRUSTED_FILES
 from autograder.notebook import Cell, build_module, submission_from_cells
-from autograder.policy import ForbiddenAPIError, borrowed, forbid, responsible_frame, static_violations
+from autograder.policy import ForbiddenAPIError, borrowed, forbid, refusals, responsible_frame, static_violations
 from autograder.policy import _targets as targets_of
 
 TRUSTED_FILES.add(__file__)  # this file calls forbidden APIs as a test would; collect() registers those
@@ -314,3 +315,29 @@ def _with_extra(toy_notebook, cell):
     path = toy_notebook()
     body = [("code", "import torch"), ("code", cell), ("code", TOY_OK["scale"])]
     return write_notebook(path, body)
+
+
+def test_refusals_belong_to_the_process_that_made_them():
+    """A grading child forked from a process that saw refusals (a test session, a warm worker) reports
+    only its own: an honest submission is never flagged for what happened before it was forked."""
+    one = torch.ones(2)
+    refusals()
+    with forbid(("torch.add",), "q"):
+        with pytest.raises(ForbiddenAPIError):
+            student("def f(a):\n    return torch.add(a, a)\n")["f"](one)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: nothing refused here yet, then one refusal of its own
+            mine = [len(refusals())]
+            try:
+                student("def f(a):\n    return torch.add(a, a)\n")["f"](one)
+            except ForbiddenAPIError:
+                pass
+            mine.append(len(refusals()))
+            os.write(write, json.dumps(mine).encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        assert json.loads(os.read(read, 100)) == [0, 1]
+        os.close(read)
+    assert refusals() == ["q: torch.add may not be used in this question; implement it yourself"]
