@@ -12,7 +12,7 @@ TOPICS  := $(notdir $(patsubst %/,%,$(dir $(wildcard assignments/*/assignment.to
 
 STUDENT ?= build/student
 
-.PHONY: setup demo test release snapshots student grade check mutants bench lint clean gradescope term-demo
+.PHONY: setup demo test release snapshots student grade check mutants bench notebook-times lint clean gradescope term-demo
 
 setup: $(STAMP)
 
@@ -60,6 +60,10 @@ term-demo: setup  # every instructor command on a synthetic class: build/term-de
 
 bench: setup
 	$(PYTHON) scripts/bench.py $(HW)
+
+# Each solution notebook run as a student would (full size; SMOKE=1 for the tiny size), timed per cell.
+notebook-times: setup
+	$(PYTHON) scripts/notebook_times.py $(if $(SMOKE),--smoke) $(T)
 
 lint: setup
 	$(BIN)/ruff check autograder shared tests scripts

@@ -98,6 +98,8 @@ def test_forbidden_api_static_and_runtime(toy, toy_notebook):
     sneaky = static.replace("torch.mul(x, self.weight)", "getattr(torch, 'm' + 'ul')(x, self.weight)")
     r = grade(toy, toy_notebook(scale=sneaky))
     assert scores(r) == {"add": 2.0, "scale": 0.0}
+    assert r.flags.get("scale") and all("torch.mul" in f for f in r.flags["scale"]), r.flags  # for the instructor
+    assert not r.flags.get("add"), r.flags
 
 
 def test_forbidden_api_through_a_file_or_a_forged_file_name(toy, toy_notebook):
