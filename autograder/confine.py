@@ -113,6 +113,15 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
     why = _mount(b"tmpfs", base, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4m,mode=0755")
     if why:
         return why
+    # Scratch (also seen as /tmp) first: an allowed path under /tmp (a course checked out there) is
+    # then bound inside it, where a later /tmp mount would have hidden it.
+    for folder in ("/scratch", "/proc", "/tmp", "/.old"):
+        os.makedirs(base + folder, exist_ok=True)
+    why = _mount(b"tmpfs", base + "/scratch", b"tmpfs", MS_NOSUID | MS_NODEV,
+                 f"size={disk_mb}m,mode=0700,uid={uid},gid={uid}".encode())
+    why = why or _bind(base + "/scratch", base + "/tmp", writable=True)
+    if why:
+        return why
     for path in (*SYSTEM, *(f"/etc/{name}" for name in ETC)):
         why = _place(path, base)
         if why:
@@ -141,13 +150,6 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
     os.makedirs(dev + "/shm")
     why = _mount(b"tmpfs", dev + "/shm", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                  f"size={disk_mb}m,mode=1777".encode())
-    if why:
-        return why
-    for folder in ("/scratch", "/proc", "/tmp", "/.old"):
-        os.makedirs(base + folder, exist_ok=True)
-    why = _mount(b"tmpfs", base + "/scratch", b"tmpfs", MS_NOSUID | MS_NODEV,
-                 f"size={disk_mb}m,mode=0700,uid={uid},gid={uid}".encode())
-    why = why or _bind(base + "/scratch", base + "/tmp", writable=True)
     if why:
         return why
     if _libc().syscall(SYS_PIVOT_ROOT, os.fsencode(base), os.fsencode(base + "/.old")) != 0:
