@@ -12,13 +12,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("augment")
 
-F64 = torch.float64
-
-
-def randn(gen, *shape, dtype=F64):
-    return torch.randn(*shape, generator=gen, dtype=F64).to(dtype)
+helpers = load_helpers(__file__)
+F64, randn = helpers.F64, helpers.randn
 
 
 def fresh(seed):

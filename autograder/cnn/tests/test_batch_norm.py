@@ -11,13 +11,12 @@ x, weight and bias, in both modes, plus the reference's gradients for a random u
 import pytest
 import torch
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("batch_norm")
 
-F64 = torch.float64
-
-
-def randn(gen, *shape, dtype=F64):
-    return torch.randn(*shape, generator=gen, dtype=F64).to(dtype)
+helpers = load_helpers(__file__)
+F64, randn = helpers.F64, helpers.randn
 
 
 def make(gen, shape, device, dtype=F64, tiny_channel=False):

@@ -11,13 +11,12 @@ the reference with a random upstream gradient.
 import pytest
 import torch
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("conv2d")
 
-F64 = torch.float64
-
-
-def randn(gen, *shape, dtype=F64):
-    return torch.randn(*shape, generator=gen, dtype=F64).to(dtype)
+helpers = load_helpers(__file__)
+F64, randn = helpers.F64, helpers.randn
 
 
 def expected_shape(x, w, stride, padding):

@@ -10,13 +10,12 @@ equals the mask / (1 - p)), and where the randomness comes from (the given gener
 import pytest
 import torch
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("dropout")
 
-F64 = torch.float64
-
-
-def randn(gen, *shape, dtype=F64):
-    return torch.randn(*shape, generator=gen, dtype=F64).to(dtype)
+helpers = load_helpers(__file__)
+F64, randn = helpers.F64, helpers.randn
 
 
 def fresh(seed):

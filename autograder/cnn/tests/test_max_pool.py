@@ -9,13 +9,12 @@ many windows are entirely negative.
 import pytest
 import torch
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("max_pool")
 
-F64 = torch.float64
-
-
-def randn(gen, *shape, dtype=F64):
-    return torch.randn(*shape, generator=gen, dtype=F64).to(dtype)
+helpers = load_helpers(__file__)
+F64, randn = helpers.F64, helpers.randn
 
 
 def check_shape(out, x, k, s):

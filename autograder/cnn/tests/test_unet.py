@@ -10,25 +10,12 @@ channel counts and non-square sizes, in eval and train mode.
 import pytest
 import torch
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("unet")
 
-F64 = torch.float64
-
-
-def randn(gen, *shape, dtype=F64):
-    return torch.randn(*shape, generator=gen, dtype=F64).to(dtype)
-
-
-def load_weights(module, gen):
-    """Overwrite every parameter and batch-norm buffer with random values from `gen` (by name)."""
-    with torch.no_grad():
-        for name, t in sorted(module.state_dict().items()):
-            if not t.is_floating_point():
-                continue
-            if name.endswith("running_var"):
-                t.copy_(0.5 + torch.rand(t.shape, generator=gen, dtype=F64))
-            else:
-                t.copy_(0.5 * torch.randn(t.shape, generator=gen, dtype=F64))
+helpers = load_helpers(__file__)
+F64, randn, load_weights = helpers.F64, helpers.randn, helpers.load_weights
 
 
 def make(sub, gen, device, **kwargs):

@@ -8,31 +8,21 @@ tanh's linear range, so swapped gates, a missing bias or a missing tanh all show
 
 import pytest
 import torch
-import torch.nn as nn
+
+from autograder.testing import load_helpers
 
 pytestmark = pytest.mark.question("lstm_cell")
 
-F64 = torch.float64
-SIZES = {"N1_I3_H3": (1, 3, 3), "N4_I5_H7": (4, 5, 7), "N6_I8_H4": (6, 8, 4)}
-
-
-def randn(gen, *shape, dtype=F64, scale=1.0):
-    return (scale * torch.randn(*shape, generator=gen, dtype=F64)).to(dtype)
+helpers = load_helpers(__file__)
+F64, SIZES, randn = helpers.F64, helpers.CELL_SIZES, helpers.randn
 
 
 def setup(gen, N, I, H, dtype=F64, scale=0.6):
-    weights = [randn(gen, 4 * H, I, dtype=dtype, scale=scale), randn(gen, 4 * H, H, dtype=dtype, scale=scale),
-               randn(gen, 4 * H, dtype=dtype, scale=scale), randn(gen, 4 * H, dtype=dtype, scale=scale)]
-    return randn(gen, N, I, dtype=dtype), (randn(gen, N, H, dtype=dtype), randn(gen, N, H, dtype=dtype, scale=2.0)), \
-        weights
+    return helpers.cell_case(gen, "lstm_cell", N, I, H, dtype, scale)
 
 
 def oracle(I, H, weights, dtype):
-    cell = nn.LSTMCell(I, H).to(dtype)
-    with torch.no_grad():
-        for p, w in zip([cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh], weights):
-            p.copy_(w)
-    return cell
+    return helpers.torch_cell("lstm_cell", I, H, weights, dtype)
 
 
 def run(sub, device, x, state, weights):
@@ -67,22 +57,7 @@ def test_matches_torch(sub, observe, device, gen, size, dtype):
 
 def test_gradients(sub, observe, device, gen):
     """backpropagates like nn.LSTMCell into x, h, c and every weight"""
-    N, I, H = 3, 4, 5
-    x, (h, c), weights = setup(gen, N, I, H)
-    up_h, up_c = randn(gen, N, H), randn(gen, N, H)
-    leaves = [t.clone().to(device).requires_grad_(True) for t in [x, h, c, *weights]]
-    out_h, out_c = sub.lstm_cell(leaves[0], (leaves[1], leaves[2]), *leaves[3:])
-    ((out_h * up_h.to(device)).sum() + (out_c * up_c.to(device)).sum()).backward()
-    cell = oracle(I, H, weights, F64)
-    ref = [t.clone().requires_grad_(True) for t in [x, h, c]]
-    rh, rc = cell(ref[0], (ref[1], ref[2]))
-    ((rh * up_h).sum() + (rc * up_c).sum()).backward()
-    want = [r.grad for r in ref] + [cell.weight_ih.grad, cell.weight_hh.grad, cell.bias_ih.grad, cell.bias_hh.grad]
-    names = ["x", "h", "c", "W_ih", "W_hh", "b_ih", "b_hh"]
-    for name, leaf, w in zip(names, leaves, want):
-        assert leaf.grad is not None, f"no gradient reached {name}: compute (h', c') from it with differentiable ops"
-        assert torch.allclose(leaf.grad.cpu(), w, atol=1e-10), f"the gradient of {name} differs from nn.LSTMCell's"
-        observe(f"grad {name}", leaf.grad)
+    helpers.check_cell_gradients(sub, observe, device, gen, "lstm_cell")
 
 
 def test_forget_gate_keeps_memory(sub, observe, device, gen):

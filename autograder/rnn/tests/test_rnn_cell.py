@@ -8,30 +8,21 @@ drawn independently, so using only one of them fails.
 
 import pytest
 import torch
-import torch.nn as nn
+
+from autograder.testing import load_helpers
 
 pytestmark = pytest.mark.question("rnn_cell")
 
-F64 = torch.float64
-SIZES = {"N1_I3_H3": (1, 3, 3), "N4_I5_H7": (4, 5, 7), "N6_I8_H4": (6, 8, 4)}
-
-
-def randn(gen, *shape, dtype=F64, scale=1.0):
-    return (scale * torch.randn(*shape, generator=gen, dtype=F64)).to(dtype)
+helpers = load_helpers(__file__)
+F64, SIZES, randn = helpers.F64, helpers.CELL_SIZES, helpers.randn
 
 
 def setup(gen, N, I, H, dtype=F64, scale=0.6):
-    weights = [randn(gen, H, I, dtype=dtype, scale=scale), randn(gen, H, H, dtype=dtype, scale=scale),
-               randn(gen, H, dtype=dtype, scale=scale), randn(gen, H, dtype=dtype, scale=scale)]
-    return randn(gen, N, I, dtype=dtype), randn(gen, N, H, dtype=dtype), weights
+    return helpers.cell_case(gen, "rnn_cell", N, I, H, dtype, scale)
 
 
 def oracle(I, H, weights, dtype):
-    cell = nn.RNNCell(I, H).to(dtype)
-    with torch.no_grad():
-        for p, w in zip([cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh], weights):
-            p.copy_(w)
-    return cell
+    return helpers.torch_cell("rnn_cell", I, H, weights, dtype)
 
 
 def run(sub, device, x, h, weights):
@@ -59,21 +50,7 @@ def test_matches_torch(sub, observe, device, gen, size, dtype):
 
 def test_gradients(sub, observe, device, gen):
     """backpropagates like nn.RNNCell into x, h and every weight"""
-    N, I, H = 3, 4, 5
-    x, h, weights = setup(gen, N, I, H)
-    upstream = randn(gen, N, H)
-    leaves = [t.clone().to(device).requires_grad_(True) for t in [x, h, *weights]]
-    out = sub.rnn_cell(*leaves)
-    (out * upstream.to(device)).sum().backward()
-    cell = oracle(I, H, weights, F64)
-    xr, hr = x.clone().requires_grad_(True), h.clone().requires_grad_(True)
-    (cell(xr, hr) * upstream).sum().backward()
-    want = [xr.grad, hr.grad, cell.weight_ih.grad, cell.weight_hh.grad, cell.bias_ih.grad, cell.bias_hh.grad]
-    names = ["x", "h", "W_ih", "W_hh", "b_ih", "b_hh"]
-    for name, leaf, w in zip(names, leaves, want):
-        assert leaf.grad is not None, f"no gradient reached {name}: compute h' from it with differentiable torch ops"
-        assert torch.allclose(leaf.grad.cpu(), w, atol=1e-10), f"the gradient of {name} differs from nn.RNNCell's"
-        observe(f"grad {name}", leaf.grad)
+    helpers.check_cell_gradients(sub, observe, device, gen, "rnn_cell")
 
 
 def test_saturates(sub, observe, device, gen):

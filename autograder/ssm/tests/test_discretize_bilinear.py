@@ -9,31 +9,16 @@ h1 = h0 + dt/2 (A h0 + A h1) + dt B u (solved for h1).
 import pytest
 import torch
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("discretize_bilinear")
 
-F64, C128 = torch.float64, torch.complex128
-
-
-def stable_modes(gen, N, complex_):
-    re = -torch.exp(0.7 * torch.randn(N, generator=gen, dtype=F64))
-    if not complex_:
-        return re, torch.randn(N, generator=gen, dtype=F64)
-    im = 4.0 * torch.randn(N, generator=gen, dtype=F64)
-    B = torch.complex(torch.randn(N, generator=gen, dtype=F64), torch.randn(N, generator=gen, dtype=F64))
-    return torch.complex(re, im), B
+helpers = load_helpers(__file__)
+F64, C128, stable_modes = helpers.F64, helpers.C128, helpers.stable_modes
 
 
 def call(sub, A, B, dt):
-    out = sub.discretize_bilinear(A, B, dt)
-    ok = bool(isinstance(out, tuple) and len(out) == 2)
-    assert ok, (
-        "discretize_bilinear must return the pair (dA, dB)")
-    dA, dB = out
-    for name, t in (("dA", dA), ("dB", dB)):
-        ok = bool(isinstance(t, torch.Tensor) and t.shape == A.shape)
-        assert ok, (
-            f"{name} must be a tensor of A's shape {tuple(A.shape)}")
-    return dA, dB
+    return helpers.call_discretize(sub.discretize_bilinear, "discretize_bilinear", A, B, dt)
 
 
 CASES = [(1, False), (7, False), (1, True), (7, True), (32, True)]

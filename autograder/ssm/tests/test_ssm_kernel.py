@@ -7,23 +7,16 @@ u = (1, 0, 0, ...), computed by a sequential loop in complex128 (the kernel IS t
 import pytest
 import torch
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("ssm_kernel")
 
-F64, C128 = torch.float64, torch.complex128
+helpers = load_helpers(__file__)
+F64, C128, crandn = helpers.F64, helpers.C128, helpers.crandn
 
 
-def crandn(gen, *shape):
-    return torch.complex(torch.randn(*shape, generator=gen, dtype=F64), torch.randn(*shape, generator=gen, dtype=F64))
-
-
-def system(gen, N, complex_, radius=(0.5, 0.99)):
-    """dA inside the unit disc (a stable discrete system), dB and C arbitrary."""
-    r = torch.empty(N, dtype=F64).uniform_(*radius, generator=gen)
-    if complex_:
-        theta = torch.empty(N, dtype=F64).uniform_(-3.0, 3.0, generator=gen)
-        return torch.polar(r, theta), crandn(gen, N), crandn(gen, N)
-    sign = torch.where(torch.rand(N, generator=gen) < 0.3, -1.0, 1.0).to(F64)
-    return sign * r, torch.randn(N, generator=gen, dtype=F64), torch.randn(N, generator=gen, dtype=F64)
+def system(gen, N, complex_, **kwargs):
+    return helpers.stable_system(gen, N, complex_, signed=True, **kwargs)
 
 
 def impulse_response(dA, dB, C, L):

@@ -10,21 +10,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from autograder.testing import load_helpers
+
 pytestmark = pytest.mark.question("ssm_recurrent")
 
-F64, C128 = torch.float64, torch.complex128
+helpers = load_helpers(__file__)
+F64, C128, crandn = helpers.F64, helpers.C128, helpers.crandn
 
 
-def crandn(gen, *shape):
-    return torch.complex(torch.randn(*shape, generator=gen, dtype=F64), torch.randn(*shape, generator=gen, dtype=F64))
-
-
-def system(gen, N, complex_):
-    r = torch.empty(N, dtype=F64).uniform_(0.5, 0.99, generator=gen)
-    if complex_:
-        theta = torch.empty(N, dtype=F64).uniform_(-3.0, 3.0, generator=gen)
-        return torch.polar(r, theta), crandn(gen, N), crandn(gen, N)
-    return r, torch.randn(N, generator=gen, dtype=F64), torch.randn(N, generator=gen, dtype=F64)
+def system(gen, N, complex_, **kwargs):
+    return helpers.stable_system(gen, N, complex_, signed=False, **kwargs)
 
 
 def conv_oracle(dA, dB, C, u):
