@@ -5,7 +5,7 @@ Jupyter kernel, at full size unless ``--smoke`` (COURSE_SMOKE=1), with the machi
 thread settings, and prints the total time, the slowest cells and whether any saved output
 carries text progress-bar lines (bars should render as widgets and leave none behind).
 
-    python scripts/notebook_times.py [--smoke] [topic ...]
+    python scripts/notebook_times.py [--smoke] [--save DIR] [topic ...]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def stamp(text: str) -> datetime:
     return datetime.fromisoformat(text.rstrip("Z"))
 
 
-def run(topic: str, smoke: bool) -> dict:
+def run(topic: str, smoke: bool, save: Path | None = None) -> dict:
     import nbclient
     import nbformat
 
@@ -43,6 +43,9 @@ def run(topic: str, smoke: bool) -> dict:
     t0 = time.perf_counter()
     client.execute()
     total = time.perf_counter() - t0
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save / f"{topic}.ipynb")
     cells, progress_lines, errors = [], 0, 0
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -67,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("topics", nargs="*")
     parser.add_argument("--smoke", action="store_true", help="COURSE_SMOKE=1: every experiment at a tiny size")
+    parser.add_argument("--save", type=Path, help="write each executed notebook into this folder")
     args = parser.parse_args()
     os.environ["MPLBACKEND"] = "Agg"
     if args.smoke:
@@ -74,7 +78,7 @@ def main() -> None:
     size = "smoke" if args.smoke else "full"
     print(f"{os.cpu_count()} CPUs, {size} size")
     for topic in args.topics or list_topics():
-        r = run(topic, args.smoke)
+        r = run(topic, args.smoke, args.save)
         slow = "; ".join(f"cell {i} {s:.0f} s ({src})" for s, i, src in r["slowest"])
         print(f"{topic:13s} {r['seconds']:7.1f} s  errors={r['errors']}  text progress lines={r['progress_lines']}"
               f"  slowest: {slow}", flush=True)
