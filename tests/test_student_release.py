@@ -62,6 +62,18 @@ def test_snapshots_do_not_change_with_last_bits():
     assert snapshot_text("x", _obs(near), json.loads(f32)["tests"]) == f32
 
 
+def test_snapshots_judge_change_by_the_tests_own_tolerance():
+    """A loss computed in float32 and observed as a Python float with rtol=1e-5: another CPU's
+    kernels move it by about 1e-7 (a float64 tolerance would call that a change); a move near the
+    test's own tolerance is a real change and is written."""
+    def loss(v):
+        return {"t": [{"name": "loss", "value": {"kind": "float", "v": v}, "rtol": 1e-5, "atol": None}]}
+
+    first = snapshot_text("x", loss(7.331686497))
+    assert snapshot_text("x", loss(7.331686974), json.loads(first)["tests"]) == first
+    assert snapshot_text("x", loss(7.331686497 * (1 + 8e-6)), json.loads(first)["tests"]) != first
+
+
 def test_canonical_rounds_inside_the_tolerance():
     v = canonical(_tensor([1 / 3, 2 / 3], "float64"))
     got = np.frombuffer(base64.b64decode(v["data"]))
