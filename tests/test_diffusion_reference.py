@@ -283,3 +283,36 @@ def test_train_denoiser_learns_a_gaussian():
     exact = gaussian_eps(ab)
     xs, t = torch.linspace(-1, 3, 9)[:, None], torch.full((9,), 25)
     torch.testing.assert_close(model(xs, t), exact(xs, t).float(), rtol=0.1, atol=0.05)
+
+
+def test_the_integration_threshold_separates_learning_from_noise():
+    """The hidden `train` integration test's Chamfer threshold, with its own data, model and schedule:
+    the reference clears it by a wide margin on every seed tried (a correct loop must never fail it by
+    chance), while standard normal noise (nothing learned) and one moon alone (a lost mode) fail it."""
+    from pathlib import Path
+
+    from autograder.collect import load_test_module
+    from shared.data import moons
+
+    hidden = load_test_module(Path(__file__).parents[1] / "autograder" / "diffusion" / "tests" / "test_train.py",
+                              "diffusion_hidden_train")
+    H = hidden.H
+    x, _ = moons(4000, noise=0.05, seed=0)
+    x = (x - x.mean(0)) / x.std(0)
+    train, held_out = x[:3000], x[3000:]
+    ab = H.alphas_cumprod(H.linear_betas(hidden.T, 1e-4, 0.2))
+    distances = []
+    for seed in range(6):
+        torch.manual_seed(0)
+        model = H.ToyDenoiser(hidden.T)
+        g = gen(seed + 7919)
+        for n, lr in hidden.STAGES:
+            ref.train_denoiser(model, train, ab, n, batch_size=hidden.BATCH, lr=lr, generator=g)
+        model.eval()
+        samples = ref.ddim_sample(model, (1000, 2), ab, hidden.SAMPLE_STEPS, generator=g)
+        distances.append(H.chamfer(samples, held_out))
+    assert max(distances) < hidden.THRESHOLD - 0.03, distances
+    noise = torch.randn(1000, 2, generator=gen(1), dtype=F64)
+    assert H.chamfer(noise, held_out) > hidden.THRESHOLD + 0.04
+    one_moon = train[train[:, 0] < 0][:1000]
+    assert H.chamfer(one_moon, held_out) > hidden.THRESHOLD + 0.1

@@ -130,10 +130,12 @@ class ToyDenoiser(nn.Module):
         return self.net(torch.cat([x, self.embed(t)], dim=-1))
 
 
-def energy_distance(a, b):
-    """2 E|a - b| - E|a - a'| - E|b - b'| (zero iff the distributions agree)."""
-    a, b = a.to(F64), b.to(F64)
-    return float(2 * torch.cdist(a, b).mean() - torch.cdist(a, a).mean() - torch.cdist(b, b).mean())
+def chamfer(a, b):
+    """Symmetric Chamfer distance: the mean distance from each point of ``a`` to its nearest point of
+    ``b``, plus the same from ``b`` to ``a``. Samples off the data raise the first term; data the
+    samples do not cover (a lost mode) the second."""
+    d = torch.cdist(a.to(F64), b.to(F64))
+    return float(d.min(dim=1).values.mean() + d.min(dim=0).values.mean())
 
 
 def corr(a, b):

@@ -114,7 +114,11 @@ def test_minibatches(sub, observe, device, gen, seed):
 T, BATCH, SAMPLE_STEPS = 100, 128, 20
 STAGES = [(500, 5e-3), (300, 1.5e-3), (200, 5e-4)]  # (steps, lr): three calls, a step-decayed learning rate
 STEPS = sum(n for n, _ in STAGES)
-THRESHOLD = 0.03  # energy distance; the reference gets 0.01 to 0.017, N(0, I) about 0.046, the data itself 0.004
+# Symmetric Chamfer distance to 1000 held-out points (tests/test_diffusion_reference.py checks the margins): the
+# reference 0.20 +- 0.01 (0.19 to 0.23 over 120 seeds, correct variants alike), N(0, I) 0.34, one moon
+# alone 0.48, the training data itself 0.06. The energy distance, used before, separated too little:
+# the reference's 0.019 +- 0.005 against 0.05 for N(0, I) failed a correct loop about once in 40 seeds.
+THRESHOLD = 0.27
 
 
 def test_learns_two_moons(sub, observe, device, seed):
@@ -136,13 +140,13 @@ def test_learns_two_moons(sub, observe, device, seed):
         samples = sub.ddim_sample(model, (1000, 2), ab, SAMPLE_STEPS, generator=g)
     samples = samples.detach().cpu().to(F64)
     finite = bool(torch.isfinite(samples).all())
-    dist = H.energy_distance(samples, held_out) if finite else float("inf")
+    dist = H.chamfer(samples, held_out) if finite else float("inf")
     learned = dist < THRESHOLD
     assert learned, (
-        f"after {STEPS} Adam steps (learning rates {[lr for _, lr in STAGES]}) the DDIM samples are at energy "
-        f"distance {dist:.4f} from held-out two-moons data "
-        f"({THRESHOLD} is needed; the reference gets 0.01 to 0.017). The training loss went from "
+        f"after {STEPS} Adam steps (learning rates {[lr for _, lr in STAGES]}) the DDIM samples are at Chamfer "
+        f"distance {dist:.3f} from held-out two-moons data (below {THRESHOLD} is needed; the reference gets about "
+        f"0.20, standard normal noise 0.34). The training loss went from "
         f"{sum(losses[:50]) / 50:.3f} to {sum(losses[-50:]) / 50:.3f} (first and last 50 steps). This trains with "
         "your loss and samples with your DDIM sampler: check those questions' tests too.")
-    observe("samples at energy distance below the threshold", learned)
+    observe("samples at Chamfer distance below the threshold", learned)
     observe("training loss went down", sum(losses[-50:]) < sum(losses[:50]))
