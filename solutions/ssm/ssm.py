@@ -39,9 +39,10 @@
 # run when grading: a graded cell must not use variables defined in experiment cells. The
 # experiments are not graded but you need them for the written questions.
 #
-# **Run time.** The whole notebook takes under a minute on a 2-core CPU (most of it in the S4D and
-# selective-copying training runs, on one thread) and about as long on a GPU (the models are tiny). Set the environment variable `COURSE_SMOKE=1` before starting Jupyter to run every
-# experiment at a tiny size (seconds).
+# **Run time.** The whole notebook ran in 10 s on a recent 2-core CPU (allow a minute on an older
+# laptop; most of it in the S4D and selective-copying training runs, on one thread) and about as long
+# on a GPU (the models are tiny). Set the environment variable `COURSE_SMOKE=1` before starting
+# Jupyter to run every experiment at a tiny size (seconds).
 #
 # **Notation.** Shapes use these letters:
 #

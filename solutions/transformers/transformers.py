@@ -43,8 +43,9 @@
 # The experiments (training runs, plots) are not graded but you need them to answer the written
 # questions. Set the environment variable `COURSE_SMOKE=1` to run every experiment at a tiny size.
 #
-# **What to expect.** At full size the whole notebook runs in about 4 to 5 minutes on a 2-core CPU
-# (most of it training the character-level GPT of section 9) and in well under that on a GPU. To try
+# **What to expect.** At full size the whole notebook ran in 85 s on a recent 2-core CPU (allow up to
+# 5 minutes on an older laptop; most of it trains the character-level GPT of section 9) and in well
+# under that on a GPU. To try
 # everything in seconds first, add `import os; os.environ["COURSE_SMOKE"] = "1"` to the setup cell
 # (or start Jupyter with `COURSE_SMOKE=1` set), run all, then remove it for the real run.
 #
