@@ -93,13 +93,18 @@ def test_script_is_deterministic(tmp_path):
 
 
 @pytest.mark.skipif(os.environ.get("LORA_FULL_REPRO") != "1",
-                    reason="the full rerun takes about 4 minutes: set LORA_FULL_REPRO=1 to check the shipped weights")
+                    reason="the full rerun takes 30 s to minutes: set LORA_FULL_REPRO=1 to check the shipped weights")
 def test_full_rerun_reproduces_the_shipped_weights(tmp_path):
-    """bit for bit, on the same torch version and kind of CPU"""
+    """bit for bit on the same torch version and kind of CPU; on another kind of CPU (other kernels,
+    other rounding) the same validation loss to 1e-2 and every weight within 0.05"""
     out = tmp_path / "rerun.pt"
     _script().main(["--out", str(out)])
-    shipped = torch.load(WEIGHTS, weights_only=True)["meta"]
-    rerun = torch.load(out, weights_only=True)["meta"]
-    if rerun["torch"] != shipped["torch"]:
-        pytest.skip(f"weights were trained with torch {shipped['torch']}, this is {rerun['torch']}")
-    assert rerun["digest"] == shipped["digest"], sys.version
+    shipped, rerun = torch.load(WEIGHTS, weights_only=True), torch.load(out, weights_only=True)
+    if rerun["meta"]["torch"] != shipped["meta"]["torch"]:
+        pytest.skip(f"weights were trained with torch {shipped['meta']['torch']}, this is {rerun['meta']['torch']}")
+    if shipped["meta"].get("cpu") == rerun["meta"]["cpu"]:
+        assert rerun["meta"]["digest"] == shipped["meta"]["digest"], sys.version
+        return
+    assert abs(rerun["meta"]["val_loss"] - shipped["meta"]["val_loss"]) < 1e-2
+    worst = max(float((rerun["state_dict"][k] - w).abs().max()) for k, w in shipped["state_dict"].items())
+    assert worst < 0.05, worst
