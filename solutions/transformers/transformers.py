@@ -1004,18 +1004,18 @@ print(f"for comparison, a 7B LLaMA-style model (32 layers, D = 4096, float16) ne
 # size, and when is that cost the limiting factor? (4 to 6 sentences.)
 #
 # BEGIN SOLUTION
-# With the cache the speed is flat, about 1000 tokens per second whatever $N$, while recomputing
-# falls steadily, from about 650 tokens/s at $N = 32$ to about 70 at $N = 512$: a speedup of about
-# 13x at $N = 512$ (under 2x at $N = 32$), and it keeps growing with $N$. Without a
+# With the cache the speed is nearly flat, about 800 tokens per second whatever $N$, while recomputing
+# falls steadily, from about 600 tokens/s at $N = 32$ to about 100 at $N = 512$: a speedup of about
+# 8x at $N = 512$ (1.4x at $N = 32$), and it keeps growing with $N$. Without a
 # cache, step $t$ runs the projections and MLPs on all $t$ tokens (about $12 D^2$ multiply-adds per
 # token and layer) and computes $t^2$ attention scores, so generating $N$ tokens costs
 # $O(N^2 D^2 + N^3 D)$ per layer; with the cache step $t$ processes one token ($12 D^2$) and $t$
 # scores ($tD$), $O(N D^2 + N^2 D)$ in total: a factor of order $N$ less work. The measured speedup
-# is much smaller than $N/2$ because this model is tiny: a cached step does only about 1.6 MFLOP,
+# is much smaller than $N/2$ because this model is tiny: a cached step does only about 1.2 MFLOP,
 # and its time (about 1 ms) is almost all Python and per-operator overhead, which the uncached
 # version also pays. The price is memory: every layer stores a key and a value vector of width $D$
-# for every token of every sequence, $2 \cdot n_\text{layers} \cdot D$ numbers per token (4 KB
-# here, 2.1 MB for 513 tokens, already 64% of the weights), growing linearly with context length,
+# for every token of every sequence, $2 \cdot n_\text{layers} \cdot D$ numbers per token (3 KB
+# here, 1.6 MB for 513 tokens, already 64% of the weights), growing linearly with context length,
 # batch size, depth and width. For a 7B LLaMA-style model in float16 that is 0.5 MiB per token, 2 GiB
 # for one 4096-token sequence, so a batch of 32 such sequences needs 64 GiB of cache, far more
 # than the 13 GiB of weights: in serving, the cache, not the parameters, limits batch size and
