@@ -64,12 +64,14 @@ def canonical(value: dict) -> dict:
     return value
 
 
-def _float64_tolerances() -> tuple[float, float]:
+def _tolerances(dtype: str, rtol: float | None, atol: float | None) -> tuple[float, float]:
+    """The test's own tolerances where it gave them, else the defaults for ``dtype``."""
     import torch
 
     from shared.compare import default_tolerances
 
-    return default_tolerances(torch.float64)
+    rt, at = default_tolerances(getattr(torch, dtype))
+    return rt if rtol is None else rtol, at if atol is None else atol
 
 
 def _close(new: dict, old: dict, rtol: float | None = None, atol: float | None = None) -> bool:
@@ -83,20 +85,14 @@ def _close(new: dict, old: dict, rtol: float | None = None, atol: float | None =
             return False
         if not ("float" in new["dtype"] or "complex" in new["dtype"]):
             return new["data"] == old["data"]
-        import torch
-
-        from shared.compare import default_tolerances
-
-        rt, at = default_tolerances(getattr(torch, new["dtype"]) if kind == "tensor" else torch.float64)
-        rtol, atol = rt if rtol is None else rtol, at if atol is None else atol
+        rtol, atol = _tolerances(new["dtype"] if kind == "tensor" else "float64", rtol, atol)
         dt = _store_dtype(new)
         a = np.frombuffer(base64.b64decode(new["data"]), dtype=dt)
         b = np.frombuffer(base64.b64decode(old["data"]), dtype=dt)
         return bool(np.allclose(a, b, rtol=rtol * KEEP_FRACTION, atol=atol * KEEP_FRACTION, equal_nan=True))
     if kind == "float":
         a, b = float(new["v"]), float(old["v"])
-        rt, at = _float64_tolerances()
-        rtol, atol = rt if rtol is None else rtol, at if atol is None else atol
+        rtol, atol = _tolerances("float64", rtol, atol)
         return a == b or abs(a - b) <= (atol + rtol * abs(b)) * KEEP_FRACTION
     if kind in ("list", "dict"):
         if len(new["items"]) != len(old["items"]):
