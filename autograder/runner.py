@@ -135,9 +135,9 @@ def run_cases(cases: list[Case], sub, device: torch.device, *, forbidden: dict[s
             continue
         result = run_case(case, sub, device, forbidden=forbidden.get(case.question, ()), time_limit=left, salt=salt)
         used[case.question] = used.get(case.question, 0.0) + result["seconds"]
-        flags = drain() + list(dict.fromkeys(f"forbidden API: {m[:200]}" for m in refusals()))
-        if result.pop("forbidden", False) and f"forbidden API: {result['message'][:200]}" not in flags:
-            flags.append(f"forbidden API: {result['message'][:200]}")  # a borrowed answer: refused before any call
+        flags = drain() + [f"forbidden API: {m[:200]}" for m in refusals()]  # the supervisor drops repeats
+        if result.pop("forbidden", False):
+            flags.append(f"forbidden API: {result['message'][:200]}")
         if result.pop("tampered", False):
             flags.append("graded code changed the test's seed")
         changed = pristine.restore() if pristine is not None else []
