@@ -38,9 +38,11 @@ NAME = "dlcourse-student"
 DIST = "dlcourse_student"
 RUNTIME = ("__init__.py", "check.py", "collect.py", "guard.py", "manifest.py", "notebook.py", "observations.py",
            "policy.py", "results.py", "runner.py", "snapshots.py", "testing.py")
-DEPENDENCIES = ("torch>=2.4", "numpy>=1.24", "scikit-learn>=1.3", "matplotlib>=3.7", "tqdm>=4.60", "pytest>=8",
-                "ipykernel>=6.29", "ipywidgets>=8")
-EXTRAS = {"jupyter": ("jupyterlab>=4",)}
+# What the notebooks and check() import. Nothing here pins what Colab preinstalls: ranges only, and the
+# kernel and widget packages (Colab's own) only in the `jupyter` extra, for a local JupyterLab.
+DEPENDENCIES = ("torch>=2.4", "torchvision>=0.19", "numpy>=1.24", "scikit-learn>=1.3", "matplotlib>=3.7",
+                "tqdm>=4.60", "pytest>=8", "networkx>=3", "gymnasium>=0.29")
+EXTRAS = {"jupyter": ("jupyterlab>=4", "ipykernel>=6.29", "ipywidgets>=8")}
 MAIN = '''"""``python -m autograder check NOTEBOOK [--question q]``: the student bundle's command line."""
 
 from .check import main
