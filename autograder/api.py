@@ -11,7 +11,7 @@ from .manifest import Assignment, load_assignment
 from .notebook import NotebookError, Submission, parse_percent, read_submission, submission_from_cells
 from .policy import prepare, static_violations
 from .results import GradeResult, judge_all
-from .sandbox import Limits
+from .sandbox import Limits, Refused
 from .supervisor import run_submission
 
 
@@ -47,7 +47,13 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
             cases = [c for c in cases if c.id in ref.load_snapshots(a)]
         prepare({q.id: q.forbidden for q in a.questions})  # once per process, before forking: children skip it
         salt = ref.PUBLIC_SALT if use_snapshots else ref.RUN_SALT
-        report = run_submission(sub, cases, a, device, limits, salt=salt)
+        try:
+            report = run_submission(sub, cases, a, device, limits, salt=salt)
+        except Refused as e:  # the grader cannot confine graded code here: nothing is graded, and it says why
+            result.errors.append(str(e))
+            result.tests = judge_all(a, cases, {}, {c.id: [] for c in cases}, {}, {})
+            result.seconds = time.perf_counter() - t0
+            return result
         outcomes, cell_errors = report.outcomes, report.cell_errors
         result.sandbox.extend(report.notes)  # instructors only, never in what students read
         result.flags = report.flags

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .guard import TRUSTED_FILES
 from .manifest import Assignment
+from .seal import seal
 
 FIXTURES = ("sub", "observe", "device", "gen", "seed")
 
@@ -58,6 +59,7 @@ def load_test_module(path: Path, modname: str) -> types.ModuleType:
         exec(code, mod.__dict__)
     finally:
         sys.modules.pop(modname, None)
+    seal(mod)  # nor by following what a test hands it (a stand-in's globals) back to the rest of the file
     return mod
 
 

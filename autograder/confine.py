@@ -26,6 +26,9 @@ from pathlib import Path
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
 PR_SET_PDEATHSIG = 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 0x40000
@@ -60,7 +63,14 @@ MNT_DETACH = 2
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group", "hosts",
        "fonts", "matplotlibrc", "mime.types")
-SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/sys")
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# What a container runtime makes read-only or hides in /proc: kernel settings (a core_pattern of
+# ``|command`` runs that command as root on the host), the magic SysRq trigger, interrupt and bus
+# settings; and what shows kernel memory or other processes' timers and keys.
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+PROC_MASKED_FILES = ("kcore", "keys", "key-users", "timer_list", "sched_debug", "latency_stats", "kallsyms",
+                     "kmsg", "kpagecount", "kpageflags", "kpagecgroup")
+PROC_MASKED_DIRS = ("acpi", "scsi", "asound", "driver")
 
 
 def _bind(source: str, target: str, *, writable: bool = False) -> str | None:
@@ -89,7 +99,8 @@ def _place(source: str, root: str) -> str | None:
 
 
 def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
-               devices: tuple[str, ...] = (), covered: tuple[str, ...] = ()) -> str | None:
+               devices: tuple[str, ...] = (), covered: tuple[str, ...] = (),
+               idmap: dict[str, tuple[int, int]] | None = None, idmap_failed: list[str] | None = None) -> str | None:
     """In a new mount namespace, make a root holding only what a submission needs, and enter it.
 
     The new root is a small tmpfs at ``base`` (an empty folder). It holds read-only binds of the
@@ -100,7 +111,13 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
     vanishes with the namespace. Everything else (home folders, the repository, classmates'
     submissions, the gradebook) does not exist there; ``covered`` folders that an allowed path
     would show (the engine's topic folders, where the course is installed into site-packages)
-    are covered by empty mounts. None on success, else why not.
+    are covered by empty mounts. ``/sys`` is a fresh sysfs of the child's network namespace,
+    read-only, without the host's submounts (cgroups, debugfs, tracing). ``idmap`` (path ->
+    (uid, gid) of its owner) binds those allowed paths through an idmapped mount that shows the
+    owner's files as ``uid``'s, read-only: an installation only its owner can read (a umask-077
+    checkout, a venv in a private home) is still readable to an unprivileged child; where the
+    kernel or the filesystem refuses, the path is bound as usual and named in ``idmap_failed``.
+    None on success, else why not.
     """
     why = unshare(CLONE_NEWNS)
     if why:
@@ -126,10 +143,31 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
         why = _place(path, base)
         if why:
             return why
-    for path in allowed:
-        why = _bind(path, base + path) if os.path.exists(path) else None
-        if why:
-            return why
+    userns: dict[tuple[int, int], int] = {}
+    try:
+        for path in allowed:
+            if not os.path.exists(path):
+                continue
+            if idmap and path in idmap:
+                owner = idmap[path]
+                if owner not in userns:
+                    userns[owner] = _mapping_namespace(owner, uid)
+                failed = userns[owner] if isinstance(userns[owner], str) else _bind_idmapped(path, base + path,
+                                                                                               userns[owner])
+                if not failed:
+                    continue
+                if idmap_failed is not None:
+                    idmap_failed.append(f"{path}: {failed}")
+            why = _bind(path, base + path)
+            if why:
+                return why
+    finally:
+        for fd in userns.values():
+            if isinstance(fd, int):
+                os.close(fd)
+    os.makedirs(base + "/sys", exist_ok=True)
+    # a fresh sysfs (allowed: the child owns its new network namespace), read-only; none at all if refused
+    _mount(b"sysfs", base + "/sys", b"sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     for path in covered:
         if os.path.isdir(base + path):
             why = _mount(b"tmpfs", base + path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -161,6 +199,114 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
     return _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
 
 
+SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_MOUNT_SETATTR = 428, 429, 442  # the same number on every architecture
+OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, AT_RECURSIVE, AT_EMPTY_PATH, MOVE_MOUNT_F_EMPTY_PATH = 1, 0o2000000, 0x8000, \
+    0x1000, 0x4
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_IDMAP = 0x1, 0x2, 0x4, 0x100000
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64), ("propagation", ctypes.c_uint64),
+                ("userns_fd", ctypes.c_uint64)]
+
+
+def _mapping_namespace(owner: tuple[int, int], uid: int) -> int | str:
+    """A user namespace (its file descriptor) that maps ``owner``'s uid and gid to ``uid``, for an
+    idmapped mount; or why none could be made. A helper process makes it and waits to be killed."""
+    ready_r, ready_w = os.pipe()
+    hold_r, hold_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(ready_r)
+            os.close(hold_w)
+            ok = _libc().unshare(CLONE_NEWUSER) == 0
+            os.write(ready_w, b"1" if ok else b"0")
+            os.read(hold_r, 1)
+        finally:
+            os._exit(0)
+    os.close(ready_w)
+    os.close(hold_r)
+    try:
+        if os.read(ready_r, 1) != b"1":
+            return "no new user namespace"
+        proc = f"/proc/{pid}"
+        Path(f"{proc}/uid_map").write_text(f"{owner[0]} {uid} 1\n")
+        Path(f"{proc}/setgroups").write_text("deny")
+        Path(f"{proc}/gid_map").write_text(f"{owner[1]} {uid} 1\n")
+        return os.open(f"{proc}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        return f"the mapping could not be written ({e.strerror})"
+    finally:
+        os.close(ready_r)
+        os.close(hold_w)
+        os.waitpid(pid, 0)
+
+
+def _bind_idmapped(source: str, target: str, userns_fd: int) -> str | None:
+    """Bind ``source`` at ``target`` read-only through the idmapping of ``userns_fd``; None on success."""
+    libc = _libc()
+    fd = libc.syscall(SYS_OPEN_TREE, -100, os.fsencode(source), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)
+    if fd < 0:
+        return f"open_tree: {_errno()}"
+    try:
+        attr = _MountAttr(MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0, userns_fd)
+        if libc.syscall(SYS_MOUNT_SETATTR, fd, b"", AT_EMPTY_PATH | AT_RECURSIVE, ctypes.byref(attr),
+                        ctypes.sizeof(attr)) != 0:
+            return f"idmapped mount: {_errno()}"
+        if os.path.isdir(source):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if not os.path.exists(target):
+                open(target, "w").close()
+        if libc.syscall(SYS_MOVE_MOUNT, fd, b"", -100, os.fsencode(target), MOVE_MOUNT_F_EMPTY_PATH) != 0:
+            return f"move_mount: {_errno()}"
+        return None
+    finally:
+        os.close(fd)
+
+
+def harden_proc() -> str | None:
+    """Make the kernel's settings under the current /proc read-only and hide what leaks kernel state,
+    as container runtimes do: a child whose uid is 0 must not write host state through /proc."""
+    for name in PROC_READ_ONLY:
+        path = f"/proc/{name}"
+        if os.path.exists(path):
+            why = _mount(os.fsencode(path), path, None, MS_BIND | MS_REC, None) or _mount(
+                None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+            if why:
+                return why
+    for name in PROC_MASKED_FILES:
+        path = f"/proc/{name}"
+        if os.path.isfile(path):
+            why = _mount(b"/dev/null", path, None, MS_BIND, None)
+            if why:
+                return why
+    for name in PROC_MASKED_DIRS:
+        path = f"/proc/{name}"
+        if os.path.isdir(path):
+            why = _mount(b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
+            if why:
+                return why
+    return None
+
+
+def host_state_exposed() -> str | None:
+    """What a uid-0 process here could still write of the host's state (kernel settings, sysfs,
+    cgroups, the hostname), checked rather than assumed; None when nothing."""
+    def writable(path: str) -> bool:
+        try:
+            return not os.statvfs(path).f_flag & os.ST_RDONLY
+        except OSError:
+            return False  # absent: nothing to write
+
+    for path in ("/proc/sys", "/proc/sysrq-trigger", "/sys", "/sys/fs/cgroup", "/proc/sys/kernel"):
+        if writable(path):
+            return f"{path} is writable"
+    return None
+
+
 def enter_pid_namespace() -> str | None:
     """Continue in a new PID namespace, as its init, with a /proc that shows only that namespace.
 
@@ -177,7 +323,7 @@ def enter_pid_namespace() -> str | None:
     pid = os.fork()
     if pid == 0:  # getppid() is 0 from here: the waiter is outside the namespace
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        why = mount_proc()
+        why = mount_proc() or harden_proc()
         return None if why is None else f"a private /proc could not be mounted ({why})"
     os.closerange(0, 65536)  # the result channel, output.log: the new process owns them now
     while True:

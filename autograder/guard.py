@@ -145,6 +145,7 @@ def install():
     refusals recorded since the last call.
     """
     getframe, fsdecode, open_, isinstance_, len_ = sys._getframe, os.fsdecode, open, isinstance, len
+    realpath, join, getcwd, isabs, dirname = os.path.realpath, os.path.join, os.getcwd, os.path.isabs, os.path.dirname
     compile_, code_type, here = compile, type(install.__code__), __file__
     classify = classifier(LIBRARY_ROOTS, ENGINE_ROOTS, frozenset(TRUSTED_FILES))
     handing = tuple((file, names) for file, names in FRAME_HANDING.items())
@@ -152,6 +153,7 @@ def install():
     code_returning = CODE_RETURNING
     introspection, frame_attrs, error = INTROSPECTION, FRAME_ATTRS, ForbiddenAPIError
     own_pid = str(os.getpid())
+    writable_or_links = ("/dev/", "/scratch", "/tmp", "/var/tmp", "/run", str(os.getcwd()))
     busy: list[int] = []
     refusals: list[str] = []
     genuine: dict[str, object] = {}  # library file -> its code compiled from source (for exec checks)
@@ -194,6 +196,25 @@ def install():
                     return responsible(frame)[0] == UNTRUSTED
             frame = frame.f_back
         return False
+
+    def reaches_memory(name: str, base: str) -> bool:
+        """Whether opening ``name`` reaches a process's memory (its ``mem`` or ``pagemap``) or another
+        process's /proc folder, judged by what the path resolves to (``//proc/self/mem``, ``../mem``
+        and links included), not by its spelling; a relative ``mem`` or ``pagemap`` opened through a
+        folder's descriptor (whose folder the event does not say) counts too."""
+        leaf = name.rstrip("/").rpartition("/")[2]
+        if leaf in ("mem", "pagemap") and not isabs(name):
+            return True
+        if isabs(name) and "proc" not in name and not name.startswith(writable_or_links):
+            return False  # no link into /proc can lie on the way (graded code cannot make one: os.symlink)
+        try:
+            resolved = realpath(name if isabs(name) else join(base or getcwd(), name))
+        except (OSError, ValueError):
+            return leaf in ("mem", "pagemap")
+        if not resolved.startswith("/proc/"):
+            return False
+        pid = resolved.split("/")[2]
+        return (pid.isdigit() and pid != own_pid) or resolved.endswith(("/mem", "/pagemap"))
 
     def same_source(source, filename: str) -> bool:
         if not isinstance_(source, (bytes, str)):
@@ -243,13 +264,16 @@ def install():
                 return "graded code may not load bytecode (marshal.loads)"
         elif event == "open":
             path = args[0]
-            if isinstance_(path, (str, bytes)):
-                name = fsdecode(path)
-                if name.startswith("/proc/"):
-                    pid = name.split("/")[2]
-                    if (pid.isdigit() and pid != own_pid) or name.rstrip("/").endswith(("/mem", "/pagemap")):
-                        if responsible(frame)[0] == UNTRUSTED:
-                            return f"graded code may not open {name}, which reaches into the grader's memory"
+            if isinstance_(path, (str, bytes)) and reaches_memory(fsdecode(path), ""):
+                if responsible(frame)[0] == UNTRUSTED:
+                    return f"graded code may not open {fsdecode(path)}, which reaches into the grader's memory"
+        elif event == "os.symlink":  # a link made now to open later, through a folder's descriptor
+            target = args[0] if len_(args) else None
+            if isinstance_(target, (str, bytes)) and len_(args) > 1 and isinstance_(args[1], (str, bytes)):
+                where = dirname(fsdecode(args[1]))
+                if reaches_memory(fsdecode(target), where) or "proc" in fsdecode(target):
+                    if responsible(frame)[0] == UNTRUSTED:
+                        return f"graded code may not link to {fsdecode(target)}, which reaches into the grader's memory"
         elif event == "code.__new__":  # library code may rebuild its own code (types.coroutine does)
             if len_(args) > 1 and isinstance_(args[1], str) and classify(args[1]) != UNTRUSTED:
                 if frame is None or classify(frame.f_code.co_filename) == UNTRUSTED:

@@ -33,6 +33,7 @@ garbage collector's lists).
 
 from __future__ import annotations
 
+import _thread
 import ast
 import contextlib
 import functools
@@ -42,6 +43,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import threading
 import types
 
 from . import guard
@@ -212,23 +214,60 @@ _ENGINE_DIRS = frozenset({str(guard.ENGINE), os.path.realpath(guard.ENGINE)})
 _LIBRARY_ROOTS = guard.LIBRARY_ROOTS
 
 
-def _make_judge(trusted_files):
+BOUNDARIES = ("run_case", "build_module")  # engine functions that hand control to a test or a cell
+
+
+def _make_judge(trusted_files, stand_ins=frozenset()):
     """``responsible(frame) -> filename | None`` and ``trusted(filename) -> bool``, bound now.
 
-    ``trusted_files()`` gives the registered test files (a frozen set once grading has begun).
+    ``trusted_files()`` gives the registered test files (a frozen set once grading has begun);
+    ``stand_ins`` holds the code of the trusted stand-ins tests hand to graded code (``substitute``).
     """
     library = guard.judge_files(_LIBRARY_ROOTS, (), frozenset())
     here, engine = _HERE, _ENGINE_DIRS
     dirname, normpath = os.path.dirname, os.path.normpath
+    get_ident, main_ident = _thread.get_ident, threading.main_thread().ident
+
+    def decides(name: str) -> bool:  # the engine or a test file, even where installed into site-packages
+        return dirname(normpath(name)) in engine or name in trusted_files()
 
     def responsible(frame) -> str | None:
+        """The file that answers for a call. Walking out from the call: the first frame that is not a
+        library's, if it is untrusted; else, if graded code called that trusted frame (directly or through
+        libraries) on behalf of a test or of the engine, the graded code: a test's or the engine's
+        function that graded code reaches is its deputy, unless a test handed it over as a stand-in
+        (``substitute``). Frames outside the outermost trusted one (the harness that started the
+        process, the parent's stack a forked child inherits) do not count. Off the main thread, where
+        no engine frame started the code, only a stand-in answers for itself."""
+        first = suspect = None
         while frame is not None:
-            name = frame.f_code.co_filename
-            if name not in here and (not library(name) or dirname(normpath(name)) in engine
-                                     or name in trusted_files()):
-                return name  # the engine or a test decides, even where installed into site-packages
+            code = frame.f_code
+            name = code.co_filename
+            if name in here:
+                frame = frame.f_back
+                continue
+            if code.co_name in BOUNDARIES and dirname(normpath(name)) in engine:
+                caller = frame.f_back  # it counts only where the engine itself called it
+                while caller is not None and library(caller.f_code.co_filename) and not decides(
+                        caller.f_code.co_filename):
+                    caller = caller.f_back
+                if caller is not None and not decides(caller.f_code.co_filename):
+                    return caller.f_code.co_filename
+                return suspect or first or name
+            if decides(name):
+                if suspect is not None:
+                    return suspect
+                first = first or name
+                if code in stand_ins:
+                    return first
+            elif not library(name):
+                if first is None:
+                    return name
+                suspect = suspect or name
             frame = frame.f_back
-        return None
+        if first is not None and get_ident() != main_ident:
+            return None
+        return first
 
     def trusted(name: str | None) -> bool:
         if name is None:
@@ -258,23 +297,35 @@ def _keeper():
     """
     getframe, frozenset_, getpid = sys._getframe, frozenset, os.getpid
     frozen: dict = {}  # pid -> test files: a forked child freezes its own, after its parent collected the tests
-    responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
+    stand_ins: set = set()
+    responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES), stand_ins)
     originals: dict = {}
     active: dict = {}
     watched: dict = {}
     refused: dict = {}  # pid -> messages: a forked child reports only what was refused in it
+    rules: dict = {}  # dispatch-state function -> when its arguments make it refused
     reply = None
     while True:
         try:
             cmd = yield reply
             op = cmd[0]
-            if op == "call":
+            if op in ("call", "kernel"):  # a kernel's activity is its operator's; its original, its overload's
                 why = active.get(cmd[1])
                 if why and not trusted(responsible(getframe(1))):
                     mine = refused.setdefault(getpid(), [])
                     if len(mine) < 100:
                         mine.append(why[-1])
                     reply = (False, ForbiddenAPIError(why[-1]))
+                else:
+                    reply = (True, originals[cmd[-1]])
+            elif op == "checked":  # a dispatch-state function: refused when its arguments touch the kernel key
+                rule = rules.get(cmd[1])
+                if rule is not None and rule(cmd[2]) and not trusted(responsible(getframe(1))):
+                    why = f"graded code may not use {cmd[1]}, which turns off the grader's checks"
+                    mine = refused.setdefault(getpid(), [])
+                    if len(mine) < 100:
+                        mine.append(why)
+                    reply = (False, ForbiddenAPIError(why))
                 else:
                     reply = (True, originals[cmd[1]])
             elif not trusted(responsible(getframe(1))):
@@ -296,6 +347,9 @@ def _keeper():
                     if not msgs:
                         active.pop(k, None)
                 reply = (True, None)
+            elif op == "stand_in":
+                stand_ins.update(cmd[1])
+                reply = (True, None)
             elif op == "freeze":
                 frozen.setdefault(getpid(), frozenset_(guard.TRUSTED_FILES))
                 reply = (True, None)
@@ -305,6 +359,15 @@ def _keeper():
             elif op == "watched":
                 mod, names = watched.get(getpid(), (None, {}))
                 reply = (True, (mod, names.get(cmd[1], ())))
+            elif op == "rule":
+                originals.setdefault(cmd[1], cmd[2])
+                rules.setdefault(cmd[1], cmd[3])
+                reply = (True, None)
+            elif op == "note":  # the engine records a refusal it found itself (a switched-off check)
+                mine = refused.setdefault(getpid(), [])
+                if len(mine) < 100:
+                    mine.append(cmd[1])
+                reply = (True, None)
             elif op == "refusals":
                 reply = (True, refused.pop(getpid(), []))
                 refused.clear()  # what a parent left behind is not this process's to report
@@ -325,6 +388,23 @@ def _ask(*cmd):
     if not ok:
         raise value
     return value
+
+
+def stand_in(*objs) -> None:
+    """Let these trusted callables (functions, methods, partials, classes' own functions) use what
+    is forbidden even when graded code calls them: the stand-ins ``testing.substitute`` hands over.
+    Only a trusted caller may register one."""
+    codes = set()
+    for obj in objs:
+        while isinstance(obj, functools.partial):
+            obj = obj.func
+        members = [m for k in obj.__mro__ for m in vars(k).values()] if isinstance(obj, type) else (obj,)
+        for m in members:
+            m = getattr(m, "__func__", getattr(m, "fget", m))
+            code = getattr(m, "__code__", None)
+            if code is not None:
+                codes.add(code)
+    _ask("stand_in", frozenset(codes))
 
 
 def _call(key, args, kwargs):
@@ -612,9 +692,15 @@ def _keys(targets: list[_Target]) -> list:
 
 
 def _targets(apis) -> list[_Target]:
+    from .kernels import API_OBJECTS
+
     out: list[_Target] = []
     for dotted in apis:
+        if dotted.startswith("aten::"):
+            continue
         out += _resolve(dotted)
+        for extra in API_OBJECTS.get(dotted, ()):
+            out += _resolve(extra)
     return out
 
 
@@ -800,7 +886,8 @@ def forbid(apis: tuple[str, ...], question: str):
     Also refuses, before a test, an answer of ``question`` that is one of these APIs (``borrowed``).
     """
     targets = _targets(apis)
-    if not targets:
+    operators = _install_kernels(apis)
+    if not targets and not operators:
         yield
         return
     keys = _keys(targets)
@@ -810,7 +897,11 @@ def forbid(apis: tuple[str, ...], question: str):
     for t in targets:
         for k in ([m for _, m, _ in t.members] if t.kind == "class" else [t.key]):
             message[k] = f"{question}: {t.dotted} may not be used in this question; implement it yourself"
-    with _installed(targets):
+    for op, api in operators.items():
+        keys.append(("kernel", op))
+        message[("kernel", op)] = (f"{question}: {api} may not be used in this question (graded code reached its "
+                                   f"kernel {op}); implement it yourself")
+    with _installed(targets), _kernel_window(operators):
         by_message: dict[str, list] = {}
         for k in keys:
             by_message.setdefault(message[k], []).append(k)
@@ -831,11 +922,116 @@ def forbid(apis: tuple[str, ...], question: str):
 
 
 def prepare(forbidden: dict[str, tuple[str, ...]]) -> None:
-    """Resolve every forbidden API and find where modules hold them, once: a warm parent that calls
-    this before forking spares each grading child the scan of ``sys.modules`` (no torch op runs)."""
-    targets = _targets(tuple(dict.fromkeys(api for apis in forbidden.values() for api in apis)))
+    """Resolve every forbidden API and find where modules hold them, and register the kernels of
+    their operators, once: a warm parent that calls this before forking spares each grading child
+    the scan of ``sys.modules`` and the registrations (no torch op runs)."""
+    union = tuple(dict.fromkeys(api for apis in forbidden.values() for api in apis))
+    targets = _targets(union)
     _index({t.key for t in targets if t.kind != "class"})
     _files_of(targets)
+    _install_kernels(union)
+
+
+# ============================================================================ kernels at the dispatcher
+
+_KERNEL_LIBS: list = []  # the torch.library objects that hold the kernels (they unregister when collected)
+_KERNELS_DONE: set[str] = set()
+
+
+def _tls():
+    """The dispatcher's thread-local switches for ``kernels.KEY``, bound once (before any graded code)."""
+    if not _TLS:
+        import torch
+
+        from .kernels import KEY
+
+        C = torch._C
+        key = getattr(C.DispatchKey, KEY)
+        _TLS.update(key=key, included=C._dispatch_tls_is_dispatch_key_included,
+                    excluded=C._dispatch_tls_is_dispatch_key_excluded,
+                    include=C._dispatch_tls_set_dispatch_key_included,
+                    exclude=C._dispatch_tls_set_dispatch_key_excluded, guard=C._ExcludeDispatchKeyGuard,
+                    keyset=C.DispatchKeySet(key))
+    return _TLS
+
+
+_TLS: dict = {}
+
+
+def _install_kernels(apis) -> dict[str, str]:
+    """Register, once per process, a kernel under ``kernels.KEY`` for every operator behind ``apis``;
+    returns operator -> API for them (operators this torch does not have are left out)."""
+    from . import kernels
+
+    wanted = kernels.operators(apis)
+    if not wanted:
+        return {}
+    import torch
+
+    tls = _tls()
+    if not _KERNEL_LIBS:
+        fallback = torch.library.Library("_", "IMPL")
+        fallback.fallback(torch.library.fallthrough_kernel, kernels.KEY)  # every other operator: no cost
+        _KERNEL_LIBS.extend([fallback, torch.library.Library("aten", "IMPL")])
+    lib = _KERNEL_LIBS[1]
+    found = {}
+    for op, api in wanted.items():
+        names = kernels.overloads(op)
+        if not names:
+            continue
+        found[op] = api
+        if op in _KERNELS_DONE:
+            continue
+        key = ("kernel", op)
+        packet = getattr(torch.ops.aten, op.removeprefix("aten::"))
+        for name in names:
+            overload = getattr(packet, name.partition(".")[2] or "default")
+            raw = overload._op
+            _ask("put", key + (name,), raw)
+            lib.impl(name, _kernel_for(key, name, tls), kernels.KEY)
+        _KERNELS_DONE.add(op)
+    return found
+
+
+def _kernel_for(key, name, tls):
+    """The kernel of one overload: the original, with the key excluded, for a caller the keeper allows
+    (the caller rule of every guard, applied to the Python frames that led to this operator)."""
+    send = _KEEPER.send
+    exclude, keyset = tls["guard"], tls["keyset"]
+    full = key + (name,)
+
+    def kernel(*args, **kwargs):
+        ok, original = send(("kernel", key, full))
+        if not ok:
+            raise original
+        with exclude(keyset):
+            return original(*args, **kwargs)
+
+    return kernel
+
+
+@contextlib.contextmanager
+def _kernel_window(operators: dict[str, str]):
+    """Switch ``kernels.KEY`` on for this thread while inside (so the operators' kernels run), and check on
+    the way out that graded code did not switch it off: that is flagged and fails the test."""
+    if not operators:
+        yield
+        return
+    tls = _tls()
+    key = tls["key"]
+    before = (tls["included"](key), tls["excluded"](key))
+    tls["exclude"](key, False)
+    tls["include"](key, True)
+    try:
+        yield
+    finally:
+        intact = tls["included"](key) and not tls["excluded"](key)
+        tls["include"](key, before[0])
+        tls["exclude"](key, before[1])
+        if not intact:
+            why = "graded code switched off the grader's check of forbidden kernels"
+            _ask("note", why)
+            raise ForbiddenAPIError(f"{why}; nothing in an assignment needs it")
 
 
 @contextlib.contextmanager
@@ -851,3 +1047,76 @@ def building(forbidden: dict[str, tuple[str, ...]]):
     _install_file_rule()(_files_of(targets), True)
     with _installed(targets):
         yield
+
+
+def guard_dispatch() -> None:
+    """In the grading child, before graded code runs: the functions that could switch ``kernels.KEY`` off
+    for a moment (exclude it, force the thread's key sets, disable autocast keys, redispatch below it,
+    register other kernels over the grader's) refuse graded code when they would touch it. They are
+    replaced wherever a module holds them, like a forbidden API's guards, and their originals stay
+    with the keeper. What is reached all the same is caught when the window closes (``_kernel_window``)."""
+    import torch
+
+    from .kernels import AUTOCAST_DEVICE
+
+    tls = _tls()
+    key = tls["key"]
+
+    def has_key(args) -> bool:
+        return any(isinstance(a, torch._C.DispatchKeySet) and a.has(key) for a in args)
+
+    def is_key(args) -> bool:
+        return bool(args) and args[0] == key
+
+    def autocast_device(args) -> bool:
+        return bool(args) and isinstance(args[0], str) and args[0].split(":")[0] in (AUTOCAST_DEVICE, "privateuse1")
+
+    C = torch._C
+    rules = {
+        "torch._C._ExcludeDispatchKeyGuard": has_key, "torch._C.ExcludeDispatchKeyGuard": has_key,
+        "torch._C._ForceDispatchKeyGuard": lambda args: bool(args),
+        "torch._C._SetExcludeDispatchKeyGuard": is_key,
+        "torch._C._dispatch_tls_set_dispatch_key_excluded": is_key,
+        "torch._C._dispatch_tls_set_dispatch_key_included": is_key,
+        "torch._C._DisableAutocast": lambda args: True,
+        "torch.set_autocast_enabled": autocast_device,
+        "torch._C._dispatch_library": lambda args: len(args) > 1 and args[1] in ("aten", "_"),
+    }
+    for dotted, rule in rules.items():
+        found = _lookup(dotted)
+        if found is None:
+            continue
+        holder, attr, obj = found
+        if id(obj) in _GUARD_KEYS:
+            continue
+        _ask("rule", dotted, obj, rule)
+        g = _remember(dotted, _rule_guard(dotted, obj))
+        _GUARD_KEYS[id(g)] = dotted
+        _index({id(obj)})
+        for d, name in _INDEX.get(id(obj), ()):
+            if d.get(name) is obj:
+                d[name] = g
+        if vars(holder).get(attr) is obj:
+            setattr(holder, attr, g)
+    handle = C._DispatchOperatorHandle
+    for method in ("redispatch_boxed",):
+        dotted = f"torch._C._DispatchOperatorHandle.{method}"
+        original = vars(handle).get(method)
+        if original is not None and dotted not in _GUARDS:
+            _ask("rule", dotted, original, lambda args: True)
+            setattr(handle, method, _remember(dotted, _rule_guard(dotted, original)))
+
+
+def _rule_guard(dotted: str, original):
+    send = _KEEPER.send
+
+    def guarded(*args, **kwargs):
+        ok, value = send(("checked", dotted, args))
+        if not ok:
+            raise value
+        return value(*args, **kwargs)
+
+    for attr in ("__name__", "__qualname__", "__doc__"):
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(guarded, attr, getattr(original, attr))
+    return guarded

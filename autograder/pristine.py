@@ -5,8 +5,9 @@ or the engine's own helpers cannot make a wrong answer's observations match (the
 the parent), but it could disable a test's own checks (an ``assert``, ``pytest.raises``) or
 break the tests of *other* questions. The snapshot is taken in the warm grader, which never ran
 student code: the listed modules, and every class they define. ``restore`` puts back every
-attribute whose object was swapped and names what it found changed, so a change made while a
-test ran fails that test (``runner.run_cases``).
+attribute whose object was swapped, removes what was added to a class (``torch.Tensor.abs = ...``
+shadows the C base class's method), and names what it found changed, so a change made while a
+test ran fails that test (``runner.run_cases``), and one made when a cell ran reaches no test.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def _load(dotted: str):
         return importlib.import_module(dotted)
     except ImportError:
         return getattr(importlib.import_module(module), attr)
+
+
+# what the standard library caches on classes as they are used: copyreg's ``__slotnames__`` (``torch.save``
+# pickles a tensor): removed like any addition, never reported
+LIBRARY_CACHES = frozenset({"__slotnames__"})
 
 
 class Pristine:
@@ -66,6 +72,14 @@ class Pristine:
                     changed.append(f"{label}.{key}")
                     try:
                         setattr(obj, key, value)
+                    except (AttributeError, TypeError):
+                        pass
+            if isinstance(obj, type):  # an attribute added to a class shadows what its bases define
+                for key in [k for k, v in list(current.items()) if k not in attrs and not is_guard(v)]:
+                    if key not in LIBRARY_CACHES:
+                        changed.append(f"{label}.{key}")
+                    try:
+                        delattr(obj, key)
                     except (AttributeError, TypeError):
                         pass
         return changed

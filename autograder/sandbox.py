@@ -12,17 +12,30 @@ and, whatever the uid, no capability, ``no_new_privs`` and a system-call filter
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import os
 import resource
 import signal
+import socket
 import sys
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .confine import CLONE_NEWNET, build_root, drop_privileges, enter_pid_namespace, mount_proc, unshare
+from .confine import (
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWUTS,
+    build_root,
+    drop_privileges,
+    enter_pid_namespace,
+    harden_proc,
+    host_state_exposed,
+    mount_proc,
+    unshare,
+)
 
 NOBODY = 65534
 
@@ -36,6 +49,15 @@ class Limits:
     disk_mb: int = 128  # the scratch tmpfs (and /dev/shm): all a submission may write
     network: bool = False
     drop_user: bool = True
+    # grade even where a uid-0 child could write host state (``--allow-root-child``: the instructor said so)
+    allow_root_child: bool = field(default_factory=lambda: ALLOW_ROOT_CHILD[0])
+
+
+ALLOW_ROOT_CHILD = [False]  # set by the command line's --allow-root-child, for every grading of the process
+
+
+class Refused(Exception):
+    """The child cannot be confined as the grader requires: grading stops and says why."""
 
 
 def _vm_size_bytes() -> int:
@@ -75,18 +97,28 @@ def engine_folders() -> tuple[str, ...]:
 
 @functools.cache
 def can_drop_user() -> tuple[bool, str]:
-    """Root can switch to nobody only if nobody can still read Python and the course packages.
+    """Root switches the child to nobody. Where nobody cannot read Python or the course packages (a
+    checkout made with umask 077, a venv in a private home), those folders are bound into the
+    child's root through idmapped mounts that show their owner's files as nobody's (``unreadable``);
+    only where the kernel refuses that does the child stay uid 0, without capabilities.
 
     In the child's own root (``build_root``) only the folders themselves must be readable by
     others: the folders above them are made anew there, open to all.
     """
     if os.geteuid() != 0:
         return False, "runs as the grader's own user (the grader is not root, so it cannot switch to nobody)"
-    unreadable = [p for p in student_view() if not os.stat(p).st_mode & 0o004]
-    if unreadable:
-        return False, (f"runs as root without capabilities: nobody cannot read {unreadable[0]}; make it readable "
-                       "to other users to get uid isolation too")
     return True, ""
+
+
+@functools.cache
+def unreadable() -> dict[str, tuple[int, int]]:
+    """The allowed paths nobody cannot read as they are, with their owner (uid, gid)."""
+    out = {}
+    for p in student_view():
+        st = os.stat(p)
+        if not st.st_mode & 0o004 or (os.path.isdir(p) and not st.st_mode & 0o001):
+            out[p] = (st.st_uid, st.st_gid)
+    return out
 
 
 def prepare_scratch(path: Path) -> None:
@@ -136,23 +168,40 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
         why = unshare(CLONE_NEWNET)
         if why:
             notes.append(f"network not isolated (no new network namespace: {why})")
+    # its own hostname and System V IPC: a uid-0 child must not rename the host or reach its shared memory
+    if unshare(CLONE_NEWUTS) is None:
+        with contextlib.suppress(OSError):
+            socket.sethostname("grader")
+    unshare(CLONE_NEWIPC)
     drop, why_not_nobody = can_drop_user() if limits.drop_user else (False, "")
     uid = NOBODY if drop else os.geteuid()
     devices = tuple(os.path.basename(p) for p in glob.glob("/dev/nvidia*")) if device_type == "cuda" else ()
+    idmap_failed: list[str] = []
     why = build_root(str(scratch), student_view(), disk_mb=limits.disk_mb, uid=uid, devices=devices,
-                     covered=engine_folders())
+                     covered=engine_folders(), idmap=unreadable() if drop else None, idmap_failed=idmap_failed)
     if why:
         notes.append(f"files not confined: the submission can read what the grader's user can (the solutions, "
                      f"other submissions) and write outside its scratch folder (no private root: {why})")
         home = str(scratch)
+        if drop and unreadable():
+            drop, uid = False, os.geteuid()
+            why_not_nobody = (f"runs as root without capabilities: nobody cannot read {next(iter(unreadable()))} "
+                              "and no private root could show it to nobody")
         if drop:
             os.chown(scratch, NOBODY, NOBODY)
     else:
         home = "/scratch"
-        why = enter_pid_namespace()  # needs the private mount namespace for its own /proc
+        if drop and idmap_failed:
+            drop, uid = False, os.geteuid()
+            os.chown("/scratch", uid, uid)
+            why_not_nobody = (f"runs as root without capabilities: nobody cannot read {idmap_failed[0].split(':')[0]}"
+                              f" and the kernel refused to show it through an idmapped mount ({idmap_failed[0]}); "
+                              "make it readable to other users to get uid isolation too")
+        why = enter_pid_namespace()  # needs the private mount namespace for its own /proc (hardened there)
         if why:
             notes.append(f"processes not isolated: the submission can see other processes (no PID namespace: {why})")
-            mount_proc()
+            if mount_proc() is None:
+                harden_proc()
     os.chdir(home)
     log = os.open("output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     null = os.open(os.devnull, os.O_RDONLY)
@@ -177,6 +226,16 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
     _limit(resource.RLIMIT_CORE, 0)
     if why_not_nobody:
         notes.append(why_not_nobody)
+    if uid == 0:
+        exposed = host_state_exposed()  # sethostname itself needs a capability (and seccomp refuses it)
+        if exposed and not limits.allow_root_child:
+            raise Refused(f"graded code would run as uid 0 here and could change the host ({exposed}); the grader "
+                          "refuses. Run the grader where it can use namespaces and mounts (as root in a container or "
+                          "VM), make Python and the course readable to other users, or pass --allow-root-child to "
+                          "grade anyway")
+        if exposed:
+            notes.append(f"graded code runs as uid 0 and could change the host ({exposed}): allowed by "
+                         "--allow-root-child")
     notes += drop_privileges(NOBODY if drop else None)
     try:
         _limit(resource.RLIMIT_NPROC, limits.processes)

@@ -105,13 +105,20 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
             while data:
                 data = data[write(write_fd, data):]
 
-        notes = sandbox.enter(scratch, limits, device, keep_fd=write_fd)
+        try:
+            notes = sandbox.enter(scratch, limits, device, keep_fd=write_fd)
+        except sandbox.Refused as e:
+            emit({"ev": "refused", "why": str(e)})
+            return
         if cage.path is None:
             notes.append(f"processes not caged: a fork bomb is limited only by RLIMIT_NPROC, which root "
                          f"ignores, and escaped background processes may survive ({cage.why})")
         from .guard import install
 
         drain = install()  # from here on, untrusted code cannot reach frames, gc lists, ctypes or /proc/*/mem
+        from .policy import guard_dispatch
+
+        guard_dispatch()  # and cannot switch off the dispatcher's check of forbidden kernels
         emit({"ev": "hello", "notes": notes})
         forbidden = {q.id: q.forbidden for q in assignment.questions}
         # ``pristine``: taken in the grader just before forking, which never runs student code
@@ -119,11 +126,22 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         if dev.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = False
             torch.backends.cudnn.allow_tf32 = False
-        mod = build_module(sub, assignment.owners, skip=skip_cells, forbidden=forbidden,
-                           on_cell=lambda q: emit({"ev": "cell", "q": q}))
-        changed = pristine.restore()
+        replaced: list[str] = []
+        running = ["an import cell"]
+
+        def undo() -> None:  # what the cell that just ran changed in the libraries reaches no test
+            replaced.extend(f"the {running[0]} cell replaced {name} in the grader's libraries"
+                            for name in pristine.restore())
+
+        def on_cell(q: str) -> None:
+            undo()
+            running[0] = q
+            emit({"ev": "cell", "q": q})
+
+        mod = build_module(sub, assignment.owners, skip=skip_cells, forbidden=forbidden, on_cell=on_cell)
+        undo()
         mod._errors.update(skip_cells)  # cells an earlier child died in: say why their names are missing
-        flags = drain() + [f"a graded cell replaced {name} in the grader's libraries" for name in changed]
+        flags = drain() + replaced
         emit({"ev": "built", "errors": dict(mod._errors), "flags": flags})
         run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit, pristine=pristine, drain=drain,
                   salt=salt)
@@ -230,6 +248,10 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                         break
                     blame = ("idle", "", "the grading process stopped before running every test")
                 kind, item, why = blame
+                if kind == "refused":
+                    from .sandbox import Refused
+
+                    raise Refused(why)
                 reason = why or _describe_exit(status)
                 if kind == "cell":
                     skip_cells[item] = report.cell_errors[item] = f"the cell did not finish running: {reason}"
@@ -360,6 +382,8 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
                 continue
             kind = ev.get("ev")
             now = time.monotonic()
+            if kind == "refused" and phase == "hello":
+                return "refused", "", _clip(ev.get("why"))
             if kind == "hello" and phase == "hello":
                 report.notes = [_clip(n) for n in (ev.get("notes") or [])[:20]]
                 phase = "build"

@@ -18,6 +18,7 @@ import pytest
 from autograder.api import grade, mutant_submission
 from autograder.confine import ProcessCage
 from autograder.reference import cache_dir
+from autograder.sandbox import Limits
 
 pytestmark = pytest.mark.xdist_group("attacks")  # one worker: the leftover-process check sees no other test's
 ATTACKS = sorted((Path(__file__).parent / "adversarial").glob("*.py"))
@@ -69,6 +70,25 @@ def _leftover_processes() -> list[int]:
 def test_attack_scores_nothing_and_harms_nothing(toy, attack, server, tmp_path):
     if attack.stem == "fork_bomb" and os.geteuid() == 0 and ProcessCage(8).path is None:
         pytest.skip("root without a pids cgroup: nothing bounds a fork bomb here, so it is not run")
+    _attack_fails_harmlessly(toy, attack, server, tmp_path)
+
+
+UID0_ATTACKS = ["host_state_writes", "escape_mounts_as_root", "read_host_files", "read_solutions",
+                "read_solutions_via_proc", "delete_files", "background_process", "network", "forge_via_proc_mem_spelling",
+                "forbid_vf_kernel", "forbid_kernel_switch_off"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid-0 fallback exists only where the grader runs as root")
+@pytest.mark.parametrize("name", UID0_ATTACKS)
+def test_attack_fails_in_the_uid0_fallback_child(toy, name, server, tmp_path):
+    """Where ``nobody`` cannot read Python or the course (a venv under a 0700 home, a checkout made with
+    umask 077), the child keeps uid 0 without capabilities: /proc/sys, /sys, the hostname and the cgroup
+    files must still be out of its reach, and every attack that fails as ``nobody`` fails there too."""
+    _attack_fails_harmlessly(toy, Path(__file__).parent / "adversarial" / f"{name}.py", server, tmp_path,
+                             Limits(drop_user=False))
+
+
+def _attack_fails_harmlessly(toy, attack, server, tmp_path, limits=None):
     canary = tmp_path / "canary.txt"
     canary.write_text("still here")
     results_dir = tmp_path / "results"
@@ -79,9 +99,11 @@ def test_attack_scores_nothing_and_harms_nothing(toy, attack, server, tmp_path):
     for key, value in params.items():
         text = text.replace("{" + key + "}", str(value))
     target, sub = mutant_submission(toy, attack, text)
+    hostname = socket.gethostname()
     t0 = time.monotonic()
-    r = grade(toy, sub, label=attack.name)
+    r = grade(toy, sub, label=attack.name, limits=limits)
     seconds = time.monotonic() - t0
+    assert limits is None or not r.errors, r.errors  # the fallback grades (its host state is out of reach)
     assert target == "add"
     assert r.questions["add"][0] == 0.0, r.table()
     assert r.questions["scale"] == (3.0, 3.0), r.table()
@@ -89,6 +111,7 @@ def test_attack_scores_nothing_and_harms_nothing(toy, attack, server, tmp_path):
     assert canary.read_text() == "still here" and (toy.repo / "assignments").is_dir()
     assert not (results_dir / "results.json").exists()
     assert server.connections == 0
+    assert socket.gethostname() == hostname
     assert not [p for p in Path("/dev/shm").iterdir() if p.name.startswith(MARKER)], "files left in the host's /dev/shm"
     time.sleep(0.2)
     assert not _leftover_processes(), "a process started by the submission outlived its grading"

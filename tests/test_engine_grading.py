@@ -273,6 +273,7 @@ def test_degrades_and_says_so_without_privileges(toy, toy_notebook, monkeypatch)
     monkeypatch.setattr(sandbox, "build_root", lambda *a, **k: "Operation not permitted")
     monkeypatch.setattr(sandbox, "can_drop_user", lambda: (False, "runs as the grader's own user"))
     monkeypatch.setattr(sandbox, "drop_privileges", lambda uid: ["system calls not filtered (no libseccomp)"])
+    monkeypatch.setattr(sandbox, "host_state_exposed", lambda: "")  # a user's child cannot write a sysctl
 
     class NoCage(confine.ProcessCage):
         def __init__(self, max_pids):
