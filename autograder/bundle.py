@@ -36,8 +36,8 @@ from .release import BEGIN, END, bundle_location, student_notebook
 
 NAME = "dlcourse-student"
 DIST = "dlcourse_student"
-RUNTIME = ("__init__.py", "check.py", "collect.py", "guard.py", "manifest.py", "notebook.py", "observations.py",
-           "policy.py", "results.py", "runner.py", "snapshots.py", "testing.py")
+RUNTIME = ("__init__.py", "check.py", "collect.py", "guard.py", "kernels.py", "manifest.py", "notebook.py",
+           "observations.py", "policy.py", "results.py", "runner.py", "seal.py", "snapshots.py", "testing.py")
 # What the notebooks and check() import. Nothing here pins what Colab preinstalls: ranges only, and the
 # kernel and widget packages (Colab's own) only in the `jupyter` extra, for a local JupyterLab.
 DEPENDENCIES = ("torch>=2.4", "torchvision>=0.19", "numpy>=1.24", "scikit-learn>=1.3", "matplotlib>=3.7",
@@ -70,8 +70,8 @@ def _package_files(repo: Path, topics: list[str]) -> dict[str, bytes]:
     for name in RUNTIME:
         files[f"autograder/{name}"] = (engine / name).read_bytes()
     files["autograder/__main__.py"] = MAIN.encode()
-    for path in sorted((repo / "shared").rglob("*.py")):
-        if "__pycache__" not in path.parts and not path.name.startswith("test_"):
+    for path in sorted((repo / "shared").rglob("*")):  # by folder: code, weights, data, whatever is added later
+        if path.is_file() and not _skipped(path.relative_to(repo / "shared")):
             files[path.relative_to(repo).as_posix()] = path.read_bytes()
     course = "autograder/course"
     files[f"{course}/course.toml"] = ("# The assignments of this bundle, in course order.\n"
@@ -87,6 +87,12 @@ def _package_files(repo: Path, topics: list[str]) -> dict[str, bytes]:
             files[f"{base}/tests/{test.name}"] = test.read_bytes()
     _check_imports(files)
     return files
+
+
+def _skipped(rel: Path) -> bool:
+    """Build leftovers and hidden files: never part of a package."""
+    return (any(part == "__pycache__" or part.startswith(".") for part in rel.parts)
+            or rel.suffix in (".pyc", ".pyo") or rel.name.startswith("test_"))
 
 
 def _check_imports(files: dict[str, bytes]) -> None:
@@ -126,6 +132,7 @@ def pyproject() -> str:
         [tool.setuptools.package-data]
         autograder = ["course/*.toml", "course/assignments/*/*.toml", "course/assignments/*/*.json",
                       "course/assignments/*/tests/*.py"]
+        shared = ["**/*"]
         ''')
 
 
@@ -183,12 +190,15 @@ run `check("<question>")` after a cell, and submit the `.ipynb` file.
 
 ## VS Code
 1. Install Python 3.10 or newer and VS Code's Python and Jupyter extensions.
-2. In a terminal in this folder: `python -m venv .venv`, then `.venv/bin/pip install {wheel}`
-   (Windows: `.venv\\Scripts\\pip install {wheel}`).
+2. In a terminal in this folder: `python -m venv .venv`; on a computer without an NVIDIA GPU, first
+   `.venv/bin/pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu` (the CPU-only
+   PyTorch: a few hundred MB instead of several GB); then `.venv/bin/pip install {wheel}`
+   (Windows: `.venv\\Scripts\\pip install ...`).
 3. Open the `.ipynb`, pick the `.venv` interpreter as the kernel (top right), run the first cell.
 
 ## JupyterLab
-1. In a terminal in this folder: `python -m venv .venv`, then `.venv/bin/pip install "{wheel}[jupyter]"`.
+1. In a terminal in this folder: `python -m venv .venv` (without an NVIDIA GPU, the CPU-only PyTorch step
+   above first), then `.venv/bin/pip install "{wheel}[jupyter]"`.
 2. `.venv/bin/jupyter lab`, open the `.ipynb`, run the first cell.
 
 From a terminal, `python -m autograder check <notebook>.ipynb [--question <id>]` runs the public
@@ -302,3 +312,151 @@ def verify(folder: str | Path, repo: Path = REPO) -> list[str]:
     root = str(repo.resolve())
     leaks += [f"{where} names this machine's path {root}" for where, text in texts.items() if root in text]
     return leaks
+
+
+# ---------------------------------------------------------------------------- as students receive it
+
+
+def student_venv(path: Path) -> Path:
+    """A fresh venv in which the course packages come only from what is installed into it.
+
+    Third-party packages (torch and the rest: gigabytes a fresh install would download) are seen from
+    this interpreter's site-packages through a ``.pth`` line. Python adds such a folder to the path but
+    does not process the ``.pth`` files inside it, so this repository's editable install stays out of
+    sight. What the wheel requires is checked from its metadata instead (``requirement_gaps``).
+    """
+    import subprocess
+    import sys
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=300)
+    python = path / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    Path(purelib, "third_party.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
+def _imported(source: str) -> set[str]:
+    """Top-level modules a file or cell imports for sure (imports inside ``try`` are optional ones)."""
+    try:
+        tree = ast.parse("\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!"))))
+    except SyntaxError:
+        return set()
+    optional = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try) for b in t.body for n in ast.walk(b)}
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def requirement_gaps(folder: Path) -> list[str]:
+    """Third-party modules the bundle's code and notebooks import that the wheel does not require."""
+    import importlib.metadata
+    import re
+    import sys
+
+    norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()  # noqa: E731
+    with zipfile.ZipFile(folder / wheel_name()) as z:
+        meta = z.read(f"{DIST}-{__version__}.dist-info/METADATA").decode()
+        sources = {f"the wheel's {n}": z.read(n).decode() for n in z.namelist() if n.endswith(".py")}
+    required = {norm(re.split(r"[ ;<>=!~\[]", line.split(":", 1)[1].strip())[0])
+                for line in meta.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line}
+    for nb in sorted(folder.glob("*.ipynb")):
+        cells = json.loads(nb.read_text())["cells"]
+        sources[nb.name] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    provided = importlib.metadata.packages_distributions()
+    ours = {"autograder", "shared", "IPython"}  # IPython: the kernel running any notebook provides it
+    gaps = []
+    for where, text in sources.items():
+        for mod in sorted(_imported(text) - ours - set(sys.stdlib_module_names)):
+            dists = provided.get(mod, [])
+            if not dists:
+                gaps.append(f"{where} imports {mod}, which no installed package provides")
+            elif not {norm(d) for d in dists} & required:
+                gaps.append(f"{where} imports {mod} (from {dists[0]}), which the wheel does not require")
+    return gaps
+
+
+def _kernel(folder: Path, python: Path) -> dict:
+    """A Jupyter kernel spec running ``python``; returns the environment that makes it ``course-student``."""
+    spec = folder / "kernels" / "course-student"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "course student bundle", "language": "python"}))
+    return {"JUPYTER_PATH": str(folder)}
+
+
+def run_solved_notebook(bundle: Path, python: Path, topic: str, repo: Path = REPO, smoke: bool = True) -> list[str]:
+    """The released ``topic`` notebook with correct code in its graded cells, run end to end in a kernel of
+    ``python`` from the bundle folder (``COURSE_SMOKE=1``: the smoke size); what went wrong (empty: nothing)."""
+    import os
+    import subprocess
+    import sys
+
+    a = load_assignment(topic, repo)
+    nb = bundle / f"{topic} (solved).ipynb"
+    nb.write_text(student_notebook(a.solution_path, strip=False, assignment=a.id, bundle=wheel_name()))
+    cells = json.loads(nb.read_text())
+    cells["cells"].append({"cell_type": "code", "id": "cell-where", "metadata": {}, "execution_count": None,
+                           "outputs": [], "source": ["import autograder, shared\n",
+                                                     "print('IMPORTED FROM', autograder.__file__, shared.__file__)"]})
+    cells["metadata"]["kernelspec"] = {"name": "course-student", "display_name": "course student bundle",
+                                       "language": "python"}
+    nb.write_text(json.dumps(cells))
+    kernels = bundle.parent / f"jupyter-{topic}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "COURSE_"))}
+    env.update(_kernel(kernels, python), MPLBACKEND="Agg", OMP_NUM_THREADS="1", PYTORCH_NVML_BASED_CUDA_CHECK="1",
+               **({"COURSE_SMOKE": "1"} if smoke else {}))
+    execute = Path(sys.executable).parent / "jupyter-execute"
+    proc = subprocess.run([str(execute), nb.name, "--inplace", "--kernel_name=course-student", "--timeout=1200"],
+                          cwd=bundle, env=env, capture_output=True, text=True, timeout=3600)
+    problems = []
+    out = json.loads(nb.read_text())
+    outputs = [o for c in out["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error"]
+    text = "".join("".join(o.get("text", "")) for o in outputs)
+    if proc.returncode or errors:
+        problems.append(f"{topic}: the notebook with correct code stops with "
+                        f"{errors[0] if errors else proc.stderr.strip().splitlines()[-1:]}")
+    if "\N{BALLOT X}" in text:
+        problems.append(f"{topic}: check() reports a failing public test for correct code")
+    where = next((line for line in text.splitlines() if line.startswith("IMPORTED FROM")), "")
+    if not proc.returncode and (str(repo.resolve()) in where or str(python.parent.parent) not in where):
+        problems.append(f"{topic}: the course packages were not the wheel's ({where})")
+    return problems
+
+
+def verify_installed(bundle: str | Path, repo: Path = REPO, topics: list[str] | None = None, jobs: int = 2,
+                     smoke: bool = True) -> list[str]:
+    """The bundle as a student receives it: its folder alone (copied where no repository is), the wheel
+    installed into a fresh venv, its requirements covering every import, and each notebook with correct
+    code run end to end with every check() passing. Returns what went wrong (empty: nothing)."""
+    import subprocess
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    bundle = Path(bundle)
+    topics = topics or [p.stem for p in sorted(bundle.glob("*.ipynb"))]
+    problems = requirement_gaps(bundle)
+    with tempfile.TemporaryDirectory(prefix="student-") as tmp:
+        alone = Path(tmp) / "bundle"
+        shutil.copytree(bundle, alone, ignore=shutil.ignore_patterns("src"))
+        python = student_venv(Path(tmp) / "venv")
+        before = subprocess.run([str(python), "-c", "import autograder"], cwd=alone, capture_output=True)
+        if before.returncode == 0:
+            return [*problems, "the repository's packages are importable in a fresh venv: nothing could be proven"]
+        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel_name()],
+                              cwd=alone, capture_output=True, text=True, timeout=600)
+        if done.returncode:
+            return [*problems, f"the wheel does not install: {done.stderr.strip()[-500:]}"]
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            for found in pool.map(lambda t: run_solved_notebook(alone, python, t, repo, smoke), topics):
+                problems += found
+    return problems

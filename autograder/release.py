@@ -70,8 +70,15 @@ SETUP_CELL = '''\
 # bundle; where they import (your course environment) it installs nothing.
 COURSE_ASSIGNMENT = {assignment!r}
 COURSE_BUNDLE = {bundle!r}
-import importlib, importlib.util, subprocess, sys
+import glob, importlib, importlib.util, os, subprocess, sys
 if not all(importlib.util.find_spec(m) for m in ("autograder", "shared")):
+    if "://" not in COURSE_BUNDLE and not os.path.exists(COURSE_BUNDLE):  # a wheel file: uploaded next to this notebook?
+        here = sorted(glob.glob("dlcourse_student-*.whl") + glob.glob("/content/dlcourse_student-*.whl"))
+        if not here:
+            raise RuntimeError(f"the course bundle {{os.path.basename(COURSE_BUNDLE)}} is not here: upload the .whl "
+                               "file course staff gave you (in Colab: the folder icon on the left, then Upload) "
+                               "next to this notebook, then run this cell again")
+        COURSE_BUNDLE = here[-1]
     print(f"installing the course bundle from {{COURSE_BUNDLE}} ...")
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE_BUNDLE])
     if done.returncode:
