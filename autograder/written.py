@@ -542,7 +542,7 @@ def answers(a: Assignment, nb) -> dict[str, list[dict]]:
 def _title(a: Assignment, qid: str) -> str:
     q = a.question(qid)
     n = [x.id for x in a.questions if x.manual].index(qid) + 1
-    return f"Written question {n}: {q.title} ({q.points:g} points)"
+    return f"Written question {n}: {q.title} ({q.points:g} point{'' if q.points == 1 else 's'})"
 
 
 def _answer(cells: list[dict] | None, prefix: str, missing: str) -> str:
