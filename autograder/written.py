@@ -206,6 +206,8 @@ class _Sanitiser(HTMLParser):
         if tag not in {"html": _HTML_TAGS, "svg": _SVG_TAGS, "math": _MATH_TAGS}[ns]:
             return  # dropped; its text stays
         kept = self._attrs(tag, ns, attrs)
+        if ns == "html" and tag == "img" and not any(k == "src" for k, _ in kept):
+            return  # an image whose source was refused (x, javascript:, a remote URL): nothing to show
         if ns == "html" and tag == "a" and any(k == "href" for k, _ in kept):
             kept.append(("rel", "noopener noreferrer nofollow"))
         self.out.append(f"<{tag}" + "".join(f' {k}="{html.escape(v, quote=True)}"' for k, v in kept) + ">")
@@ -471,6 +473,7 @@ def cell_html(cell: dict, prefix: str) -> str:
     if kind == "markdown":
         return markdown_html(_drop_marker(source), prefix, cell.get("attachments"))
     if kind == "code":
+        source = _drop_marker(source)  # a code cell given as the answer: its marker comment is not shown either
         parts = [code_html(source, prefix + "s-")] if source.strip() else []
         parts += [output_html(o, f"{prefix}o{j}-") for j, o in enumerate(cell.get("outputs") or [])
                   if isinstance(o, dict)]

@@ -224,6 +224,8 @@ def inert_problems(page: str) -> list[str]:
             if own[tag] < 0:
                 problems.append(f"a second <{tag}>")
         for k, v in attrs.items():
+            if tag == "meta" and k == "content" and attrs.get("http-equiv") == "Content-Security-Policy":
+                continue  # the policy names data: (images only); a second <meta> is caught above
             flat = re.sub(r"[\x00-\x20]", "", v).lower()
             if k.startswith("on"):
                 problems.append(f"<{tag} {k}=...>")
@@ -236,7 +238,10 @@ def inert_problems(page: str) -> list[str]:
                 problems.append(f"<{tag} {k}> loads {v[:40]!r}")
             if k == "style" and re.search(r"url\(|position|@import|expression", flat):
                 problems.append(f"<{tag} style={v[:40]!r}>")
-    if re.search(r"<\s*script", page, re.I) or re.search(r"<[^>]*\son[a-z]+\s*=", page, re.I):
+    # the raw markup too (no parser in between): every '<' of a page is a tag's (text escapes it) and every
+    # attribute value is double-quoted with '<', '>' and '"' escaped, so a tag without its values shows its names
+    tags = [re.sub(r'"[^"]*"', '""', t) for t in re.findall(r"<[^>]*>", page)]
+    if re.search(r"<\s*/?\s*script", page, re.I) or any(re.search(r"[\s/]on[a-z]+\s*=", t, re.I) for t in tags):
         problems.append("raw <script or on*= in the markup")
     head = page.split("<body>", 1)[0]
     if "Content-Security-Policy" not in head or "default-src 'none'" not in head:
@@ -258,7 +263,7 @@ def test_each_payload_page(rendered, name):
     page = (rendered / "anon" / "students" / f"{written._safe(name)}.html").read_text()
     assert inert_problems(page) == []
     assert page.count("<section") == 3 and page.count("</section>") == 3  # nothing escaped its section
-    assert "GRADED:" not in page
+    assert "GRADED: written_adamw" not in page  # the marker line of the answer is not rendered
 
 
 def test_the_checker_catches_what_it_should():
@@ -315,7 +320,7 @@ def test_no_payload_runs_in_chromium_even_without_the_csp(rendered, tmp_path):
     browser = written.find_chromium()
     canary = tmp_path / "canary.html"  # the check itself works: this page's script does run
     canary.write_text(f"<!doctype html><html><body><script>{JS}</script></body></html>")
-    assert 'data-xss="ran"' in _chromium_dom(canary, browser)
+    assert 'data-xss="ran"' in re.search(r"<html[^>]*>", _chromium_dom(canary, browser)).group(0)
     for q in ("written_adamw", "written_ns"):
         for mode in ("anon", "named"):
             text = (rendered / mode / "questions" / f"{q}.html").read_text()
@@ -324,7 +329,8 @@ def test_no_payload_runs_in_chromium_even_without_the_csp(rendered, tmp_path):
             page = tmp_path / f"{mode}-{q}.html"
             page.write_text(bare)
             dom = _chromium_dom(page, browser)
-            assert "Written question" in dom and "data-xss" not in dom, page
+            html_tag = re.search(r"<html[^>]*>", dom)  # where a payload that ran leaves its mark
+            assert "Written question" in dom and html_tag and "data-xss" not in html_tag.group(0), page
 
 
 # ------------------------------------------------------------------------------------------- CSV cells
