@@ -234,7 +234,10 @@ def course_lateness(root: Path, repo: Path = REPO) -> dict[str, dict[str, Late]]
 
 
 def before_grading(a: Assignment, folder: Path, out: Path, *, replace: bool = False) -> None:
-    """Refuse to mix two class folders in one gradebook (``replace``: start it again)."""
+    """Refuse to mix two class folders in one gradebook (``replace``: start it again), and a class whose
+    submission metadata is unreadable before any grading starts (not after the batch)."""
+    if folder.is_dir():
+        read_metadata(folder)
     book_path = out / "gradebook.sqlite"
     if not book_path.exists():
         return

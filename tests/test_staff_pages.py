@@ -462,6 +462,17 @@ def test_bad_metadata_through_the_commands(optimizers, tmp_path, capsys):
     assert err.startswith("error: ") and "aliases" in err and len(err.splitlines()) == 1
 
 
+def test_bad_metadata_stops_grading_before_the_batch(optimizers, tmp_path, monkeypatch, capsys):
+    import autograder.batch
+
+    (tmp_path / "export" / "submission_1").mkdir(parents=True)
+    shutil.copy(BOMB, tmp_path / "export" / METADATA)
+    monkeypatch.setattr(autograder.batch, "grade_folder", lambda *a, **k: pytest.fail("the batch ran"))
+    assert cli.main(["grade", "optimizers", str(tmp_path / "export"), "--out", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "aliases" in err and str(tmp_path / "export" / METADATA) in err and len(err.splitlines()) == 1
+
+
 def test_a_gradescope_export_still_reads(tmp_path, optimizers):
     from tests.instructors_class import STUDENTS, build_class
 
