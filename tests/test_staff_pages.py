@@ -100,6 +100,11 @@ PAYLOADS: dict[str, dict] = {
                                        "</script>\n```")]},
     "md_uppercase_tags": {"answer": [md(f'<SCRIPT>{JS}</SCRIPT><IMG SRC=x ONERROR="{JS}"><sCrIpT/x>{JS}</sCrIpT>'
                                         f'<svg/onload="{JS}">')]},
+    "md_parser_differentials": {"answer": [md(f'<img/src="x"/onerror="{JS}"> <details open ontoggle="{JS}">d'
+                                              f'</details> <x onclick="{JS}">y</x> <select><option><img src=x '
+                                              f'onerror="{JS}"></option></select>')]},
+    "md_markdown_links": {"answer": [md(f"<javascript:{JS}> [x](data:text/html,<script>{JS}</script>) "
+                                        f"![t](https://evil.example/t.png) [y](  javascript:{JS})")]},
     "out_text_html": {"answer": [code("df", [display({"text/html": f"<script>{JS}</script><img src=x onerror="
                                                                    f'"{JS}"><b>ok</b>'})])]},
     "out_javascript": {"answer": [code("js", [display({"application/javascript": JS}),
