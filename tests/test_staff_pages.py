@@ -34,7 +34,6 @@ from tests.instructors_class import figure_png
 
 JS = "document.documentElement.setAttribute('data-xss','ran')"  # what every payload tries to run
 B64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
-PNG = base64.b64encode(figure_png()).decode() if False else None  # set lazily (matplotlib import)
 SVG_SCRIPT = (f'<svg xmlns="http://www.w3.org/2000/svg" onload="{JS}"><script>{JS}</script>'
               f'<foreignObject><img src=x onerror="{JS}"></foreignObject><circle r="4"/></svg>')
 
@@ -151,21 +150,14 @@ FILE_NAME_PAYLOAD = f'<svg onload="{JS}">'  # a submission folder named like thi
 
 
 def _nb(spec: dict, png: str) -> dict:
+    """The submission of a payload: the cells before the answer, the answer to written_adamw (marker line
+    added), and a second answer cell, when there is one, as the answer to written_ns."""
     fix = lambda cells: json.loads(json.dumps(cells).replace('"PNG"', json.dumps(png)))  # noqa: E731
-    before = fix(spec.get("before", []))
-    answer = fix(spec["answer"])
-    head = answer[0]
-    marker = "# GRADED: written_adamw\n"
-    head["source"] = marker + head["source"]
-    cells = [*before, *answer[:1], *answer[1:]]
-    if len(answer) > 1:  # the later cells of an answer: the code cell is the answer to written_ns
-        cells = [*before, answer[0], {**answer[1], "source": "# GRADED: written_ns\n" + answer[1]["source"]}]
+    before, answer = fix(spec.get("before", [])), fix(spec["answer"])
+    cells = [*before, {**answer[0], "source": "# GRADED: written_adamw\n" + answer[0]["source"]}]
+    if len(answer) > 1:
+        cells.append({**answer[1], "source": "# GRADED: written_ns\n" + answer[1]["source"]})
     return {"cells": cells, "metadata": spec.get("notebook_metadata", {}), "nbformat": 4, "nbformat_minor": 5}
-
-
-def _code_answer(spec: dict) -> dict:
-    """A code cell given as the answer: it is the answer (marker first), its outputs all shown."""
-    return spec
 
 
 @pytest.fixture(scope="module")
