@@ -65,12 +65,12 @@ h1{font-size:1.35em;border-bottom:2px solid #4a7ab5;padding-bottom:.2em;margin-t
 .answer code{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
 .answer blockquote{color:#555;border-left:3px solid #ddd;margin-left:0;padding-left:1em}
 math{font-family:"STIX Two Math","Latin Modern Math","Cambria Math",math}
-math[display=block]{margin:.5em 0;overflow-x:auto;max-width:100%}
+math[display=block]{margin:.5em 0;padding:.15em 0;overflow-x:auto;overflow-y:hidden;max-width:100%}
 .tex{color:#8a1f11}
 .muted{color:#777;font-style:italic}
 .figure{margin:.4em 0}
 @page{size:letter;margin:14mm}
-@media print{body{max-width:none;margin:0}.answer{border-left:none;padding-left:0}}
+@media print{body{max-width:none;margin:0}.answer{border-left:none;padding-left:0}math[display=block]{overflow:visible}}
 """
 
 
