@@ -199,8 +199,10 @@ class Gradebook:
         """grades.csv: per-question scores, autograded, written and total with their maxima, two decimals."""
         auto_max = sum(q.points for q in a.graded)
         written_max = sum(q.points for q in a.questions if q.manual)
+        from .csvsafe import writer  # names, emails and SIDs are students': never formulas
+
         with open(path, "w", newline="") as f:
-            w = csv.writer(f)
+            w = writer(csv.writer(f))
             w.writerow(["student", "name", "email", "sid", "submitted_at", *(q.id for q in a.questions),
                         "autograded", "autograded_max", "written", "written_max", "total", "max", "late_days",
                         "slip_days_used", "late_penalty", "written_pending", "written_graders", "overrides",

@@ -50,8 +50,27 @@ def _table(head: list[str], rows: list[list], left: int = 1) -> str:
 
 
 def _page(title: str, body: list[str]) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    from .written import HEAD_META  # the same Content-Security-Policy as the written pages: no script, no loads
+
+    return (f"<!doctype html><html><head>{HEAD_META}<title>{html.escape(title)}</title>"
             f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>\n" + "\n".join(body) + "</body></html>\n")
+
+
+def histogram(ax, values: list[float], top: float, title: str) -> None:
+    """Students per score: bins of whole points (1, 2, 5, 10... wide) from 0 to ``top``, whole-number counts
+    on the y axis and whole points on the x axis."""
+    import math
+
+    from matplotlib.ticker import MaxNLocator
+
+    top = max(1, math.ceil(max([top, *values]) if values else top))
+    width = next(w for w in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, top) if top / w <= 40)
+    edges = list(range(0, top + width, width))  # at most 40 bars of a round width
+    ax.hist(values, bins=edges, color="#4a7ab5", edgecolor="white")
+    ax.set(title=title, xlabel="points", ylabel="students", xlim=(0, edges[-1]))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0)
 
 
 def question_stats(a: Assignment, table: list[dict]) -> list[dict]:
@@ -106,8 +125,7 @@ def topic_report(topic: str, grades: Path, out: Path, repo: Path = REPO) -> Path
                    [[s["question"] + (" (written)" if s["manual"] else ""), f"{s['points']:g}", s["n"],
                      f"{s['mean']:.2f}", f"{s['median']:.2f}", s["zero"], s["full"]] for s in stats])]
     fig, (h, b) = plt.subplots(1, 2, figsize=(10, 3.2))
-    h.hist(totals, bins=max(5, min(40, round(total_max))), range=(0, total_max), color="#4a7ab5", edgecolor="white")
-    h.set(title="Totals", xlabel="points", ylabel="students")
+    histogram(h, totals, total_max, "Totals")
     b.barh([s["question"] for s in stats][::-1], [s["mean"] / s["points"] if s["points"] else 0 for s in stats][::-1],
            color="#6a9f58")
     b.set(title="Mean score per question (fraction of its points)", xlim=(0, 1))
@@ -150,8 +168,7 @@ def course_report(root: Path, out: Path, repo: Path = REPO) -> Path:
     fig, (bx, h) = plt.subplots(1, 2, figsize=(10, 3.2))
     bx.boxplot([[t / maxima[k] for t in v] for k, v in per.items()], tick_labels=list(per))
     bx.set(title="Totals per assignment (fraction of its points)", ylim=(0, 1.05))
-    h.hist(list(people.values()), bins=10, color="#4a7ab5", edgecolor="white")
-    h.set(title="Course totals", xlabel="points", ylabel="students")
+    histogram(h, list(people.values()), sum(maxima.values()), "Course totals")
     body = [_table(["assignment", "points", "submissions", "mean", "median"],
                    [[k, f"{maxima[k]:g}", len(v), f"{statistics.fmean(v):.2f}", f"{statistics.median(v):.2f}"]
                     for k, v in per.items()]), _png(fig),

@@ -41,15 +41,6 @@ class Policy:
     grace_minutes: float = 0.0
 
 
-def _plain(value):
-    """Gradescope writes Ruby symbols as keys (``:submitters:``): drop the colons."""
-    if isinstance(value, dict):
-        return {str(k).lstrip(":"): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def parse_time(value) -> datetime | None:
     """A timestamp as Gradescope or a manifest writes it; naive times are taken as UTC."""
     if value in (None, ""):
@@ -70,26 +61,97 @@ def parse_time(value) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def read_metadata(folder: Path) -> dict[str, dict]:
-    """submission folder -> {name, email, sid, submitted_at} from a Gradescope bulk export."""
+MAX_METADATA_BYTES = 8 << 20  # Gradescope's export of a 2,000-student class is well under 2 MB
+MAX_FIELD_CHARS = 1000  # a name, an email, a SID, a time
+MAX_SUBMITTERS = 50  # per submission (group submissions)
+MAX_DEPTH = 16  # nesting of mappings and lists
+
+
+def _load_plain_yaml(path: Path):
+    """The YAML of ``path`` as plain data: no anchors or aliases, bounded size and nesting, else RosterError."""
     import yaml
 
+    size = path.stat().st_size
+    if size > MAX_METADATA_BYTES:
+        raise RosterError(f"{path}: {size} bytes, more than the {MAX_METADATA_BYTES >> 20} MiB a submission "
+                          "metadata file may have")
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        depth = 0  # one pass over the parser's events first: nothing is built from a file that uses aliases
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise RosterError(f"{path}: YAML anchors and aliases (& and *) are not accepted in submission "
+                                  f"metadata (line {event.start_mark.line + 1})")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise RosterError(f"{path}: nested more than {MAX_DEPTH} levels deep "
+                                      f"(line {event.start_mark.line + 1})")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        what = " ".join(str(getattr(e, "problem", None) or e).split())
+        raise RosterError(f"{path} is not valid YAML: {what}{where}") from None
+
+
+def _field(path: Path, key: str, what: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, datetime)):
+        raise RosterError(f"{path}: {what} of {key[:80]!r} is a {type(value).__name__}, not a string")
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    if len(text) > MAX_FIELD_CHARS:
+        raise RosterError(f"{path}: {what} of {key[:80]!r} is {len(text)} characters long "
+                          f"(at most {MAX_FIELD_CHARS})")
+    return text
+
+
+def read_metadata(folder: Path) -> dict[str, dict]:
+    """submission folder -> {name, email, sid, submitted_at} from a Gradescope bulk export.
+
+    The file is read without anchors or aliases, up to ``MAX_METADATA_BYTES``, and checked: each
+    submission a mapping, its ``submitters`` a list of mappings, every field a string (or a number
+    or a time) of at most ``MAX_FIELD_CHARS`` characters. Anything else is one ``RosterError`` line
+    naming the file and what is wrong.
+    """
     path = folder / METADATA
     if not path.exists():
         return {}
-    try:
-        data = _plain(yaml.safe_load(path.read_text()) or {})
-    except yaml.YAMLError as e:
-        raise RosterError(f"{path.name} is not valid YAML: {e}") from None
+    data = _load_plain_yaml(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise RosterError(f"{path}: expected a mapping of submissions at the top, found a {type(data).__name__}")
     out = {}
-    for key, sub in data.items():
-        sub = sub or {}
+    for raw_key, sub in data.items():
+        key = _field(path, str(raw_key)[:80], "the submission name", raw_key)
+        if sub is None:
+            sub = {}
+        if not isinstance(sub, dict):
+            raise RosterError(f"{path}: the entry of {key[:80]!r} is a {type(sub).__name__}, not a mapping")
+        sub = {str(k).lstrip(":"): v for k, v in sub.items()}
         people = sub.get("submitters") or []
-        t = parse_time(sub.get("created_at"))
-        out[str(key)] = {"name": " & ".join(str(p.get("name", "")) for p in people),
-                         "email": " & ".join(str(p.get("email", "")) for p in people),
-                         "sid": " & ".join(str(p.get("sid", "")) for p in people),
-                         "submitted_at": t.isoformat() if t else ""}
+        if not isinstance(people, list):
+            raise RosterError(f"{path}: submitters of {key[:80]!r} is a {type(people).__name__}, not a list")
+        if len(people) > MAX_SUBMITTERS:
+            raise RosterError(f"{path}: {key[:80]!r} has {len(people)} submitters (at most {MAX_SUBMITTERS})")
+        fields: dict[str, list[str]] = {"name": [], "email": [], "sid": []}
+        for p in people:
+            if not isinstance(p, dict):
+                raise RosterError(f"{path}: a submitter of {key[:80]!r} is a {type(p).__name__}, not a mapping")
+            p = {str(k).lstrip(":"): v for k, v in p.items()}
+            for k in fields:
+                fields[k].append(_field(path, key, f"the {k} of a submitter", p.get(k)))
+        created = _field(path, key, "created_at", sub.get("created_at"))
+        try:
+            t = parse_time(created)
+        except RosterError as e:
+            raise RosterError(f"{path}: created_at of {key[:80]!r}: {e}") from None
+        out[key] = {k: " & ".join(v) for k, v in fields.items()} | {"submitted_at": t.isoformat() if t else ""}
     return out
 
 
@@ -172,7 +234,10 @@ def course_lateness(root: Path, repo: Path = REPO) -> dict[str, dict[str, Late]]
 
 
 def before_grading(a: Assignment, folder: Path, out: Path, *, replace: bool = False) -> None:
-    """Refuse to mix two class folders in one gradebook (``replace``: start it again)."""
+    """Refuse to mix two class folders in one gradebook (``replace``: start it again), and a class whose
+    submission metadata is unreadable before any grading starts (not after the batch)."""
+    if folder.is_dir():
+        read_metadata(folder)
     book_path = out / "gradebook.sqlite"
     if not book_path.exists():
         return

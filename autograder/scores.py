@@ -152,8 +152,10 @@ def lms_csv(root: Path, path: Path, repo: Path = REPO) -> Path:
                                         "Email": r["email"], "totals": {}})
             p["totals"][topic] = r["total"]
         book.close()
+    from .csvsafe import writer  # names, emails and SIDs are students': never formulas
+
     with open(path, "w", newline="") as f:
-        w = csv.writer(f)
+        w = writer(f)
         w.writerow(["Student", "SIS User ID", "Email", *(t for _, t in titles), "Course total"])
         for key in sorted(people, key=lambda k: (people[k]["Student"].lower(), k)):
             p = people[key]

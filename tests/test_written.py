@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 
 import pytest
@@ -33,6 +34,8 @@ def test_written_pages_of_a_class(export, optimizers, tmp_path, capsys):
         assert all(answer(sid, q.id) in text for q in manual)
         assert text.count("src=\"data:image/png;base64") == len(manual)  # the figure before each answer
         assert "plt.show()" not in text and "BEGIN SOLUTION" not in text
+        assert "GRADED:" not in text  # the marker line is not rendered (not as a heading, not at all)
+        assert "Content-Security-Policy" in text and "<script" not in text and "cdn" not in text.lower()
         assert text.count("page-break-before: always") == len(manual) - 1  # one question per page
         if engine:
             assert page.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
@@ -67,20 +70,41 @@ def test_missing_answer_and_unreadable(optimizers, tmp_path):
 
 
 def test_pdfs_where_an_engine_exists(export, optimizers, tmp_path, monkeypatch):
-    """With an engine, each student also gets a PDF whose questions start on new pages (LaTeX \\clearpage)."""
-    seen = []
+    """With a Chromium, each student also gets a PDF printed from their page (one question per printed page)."""
+    printed = []
 
-    class FakePDF:
-        def from_notebook_node(self, nb):
-            seen.append(nb)
-            return b"%PDF-1.7 stand-in", {}
+    def fake_print(browser, page, pdf, timeout=written.PDF_TIMEOUT):
+        printed.append((browser, page.read_text()))
+        pdf.write_bytes(b"%PDF-1.4 stand-in")
+        return pdf
 
-    real = written._exporter
-    monkeypatch.setattr(written, "pdf_engine", lambda: "latex")
-    monkeypatch.setattr(written, "_exporter", lambda kind: FakePDF() if kind == "latex" else real(kind))
+    monkeypatch.setattr(written, "pdf_engine", lambda: "/opt/fake/chromium")
+    monkeypatch.setattr(written, "print_pdf", fake_print)
     res = written.render_written(optimizers, export, tmp_path / "p")
-    assert res["pdfs"] == 5 and "HTML and PDF (latex)" in res["message"]
+    assert res["pdfs"] == 5 and "HTML and PDF (Chromium, /opt/fake/chromium)" in res["message"]
     assert (tmp_path / "p" / "students" / "submission_1002.pdf").read_bytes().startswith(b"%PDF")
-    breaks = [c for c in seen[0].cells if c.cell_type == "raw"]
-    assert len(breaks) == 2 and all(c.source == "\\clearpage" and c.metadata["format"] == "text/latex"
-                                    for c in breaks)
+    assert all(b == "/opt/fake/chromium" and page.count("break-before: page") == 2 for b, page in printed)
+
+
+def test_chromium_arguments(tmp_path, monkeypatch):
+    page = tmp_path / "p.html"
+    args = written.chromium_args("/usr/bin/chromium", page, tmp_path / "p.pdf", "/tmp/profile-x")
+    for flag in ("--headless", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--user-data-dir=/tmp/profile-x",
+                 f"--print-to-pdf={tmp_path / 'p.pdf'}"):
+        assert flag in args
+    assert args[-1] == page.resolve().as_uri()
+    assert ("--no-sandbox" in args) == (os.geteuid() == 0)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert "--no-sandbox" not in written.chromium_args("c", page, tmp_path / "p.pdf", "/tmp/x")
+
+
+@pytest.mark.skipif(written.find_chromium() is None, reason="no Chromium installed here (chromium, "
+                    "chromium-browser, google-chrome or Playwright's): the PDF path is not run")
+def test_real_pdf_has_one_page_per_question(export, optimizers, tmp_path):
+    nb = export / "submission_1001" / "optimizers.ipynb"
+    res = written.render_written(optimizers, nb, tmp_path / "r")
+    assert res["pdfs"] == 1 and not res["problems"], res["message"]
+    pdf = (tmp_path / "r" / "students" / "optimizers.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == 3  # one per written question
+    assert not list(tmp_path.glob("**/written-chromium-*"))  # the profile is gone
