@@ -20,7 +20,7 @@ $(STAMP):
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q $(TORCH)
-	$(PYTHON) -m pip install -q -e '.[dev,notebook]'
+	$(PYTHON) -m pip install -q -e '.[dev,notebook,instructors]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: setup

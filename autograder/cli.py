@@ -127,12 +127,29 @@ def cmd_mutants(args) -> int:
 
 
 def cmd_gradescope(args) -> int:
-    from .gradescope import build
+    from .gradescope import build, verify
     from .manifest import load_assignment
 
     a = load_assignment(args.topic)
     out = args.out or Path("build") / "gradescope" / f"{a.id}.zip"
-    print(f"wrote {build(a, out)} (upload it as the assignment's autograder)")
+    build(a, out)
+    if not args.no_verify:
+        print(f"checking {out} as Gradescope runs it (unpacked alone: reference full marks, blank zero) ...")
+        problems = verify(out, a)
+        if problems:
+            out.unlink()
+            print("error: the zip would fail on Gradescope, so it was not kept:\n  " + "\n  ".join(problems),
+                  file=sys.stderr)
+            return 1
+    print(f"wrote {out} (upload it as the assignment's autograder)")
+    return 0
+
+
+def cmd_gradescope_prepare(args) -> int:
+    from .gradescope import prepare
+
+    prepare(args.topic, args.root)
+    print(f"prepared the reference observations of {args.topic}")
     return 0
 
 
@@ -205,7 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     gs = sp.add_parser("gradescope", help="build the Gradescope autograder zip of a topic")
     gs.add_argument("topic")
     gs.add_argument("--out", type=Path)
+    gs.add_argument("--no-verify", action="store_true", help="skip grading the reference and the blank from the zip")
     gs.set_defaults(func=cmd_gradescope)
+
+    gp = sp.add_parser("gradescope-prepare", help="what setup.sh calls: the reference observations, once")
+    gp.add_argument("topic")
+    gp.add_argument("--root", type=Path, default=Path("/autograder"))
+    gp.set_defaults(func=cmd_gradescope_prepare)
 
     gr = sp.add_parser("gradescope-run", help="what run_autograder calls inside Gradescope")
     gr.add_argument("topic")

@@ -33,6 +33,9 @@ fi
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
 "$ROOT/venv/bin/python" -m pip install {torch_args}
 "$ROOT/venv/bin/python" -m pip install -r "$ROOT/source/requirements.txt"
+# The reference observations, once, with a salt drawn now and kept where graded code cannot read it:
+# each submission's run_autograder then only grades.
+cd "$ROOT/source" && "$ROOT/venv/bin/python" -m autograder gradescope-prepare {topic} --root "$ROOT"
 """
 
 
@@ -48,9 +51,9 @@ def wants_cuda(a: Assignment) -> bool:
 def setup_sh(a: Assignment) -> str:
     if wants_cuda(a):
         return SETUP_SH.format(torch_note="the CUDA build from PyPI (about 6 GB: the assignment asks for CUDA)",
-                               torch_args=f'"{TORCH}"')
+                               torch_args=f'"{TORCH}"', topic=a.id)
     return SETUP_SH.format(torch_note="the CPU-only build from PyTorch's CPU index (no 6 GB CUDA libraries)",
-                           torch_args=f'--index-url {CPU_INDEX} "{TORCH}+cpu"')
+                           torch_args=f'--index-url {CPU_INDEX} "{TORCH}+cpu"', topic=a.id)
 
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -64,11 +67,16 @@ exec "$PYTHON" -m autograder gradescope-run {topic} --root "$ROOT"
 
 
 def _files(a: Assignment) -> list[Path]:
+    """By folder: the engine (without the other topics' folders), this topic's hidden tests, all of
+    ``shared/`` (code, weights, data), the assignment folder, the reference solution."""
     repo = a.repo
-    files = [*repo.glob("autograder/*.py"), *(repo / "autograder" / a.id / "tests").glob("*.py"),
-             *repo.glob("shared/*.py"), *a.root.rglob("*"), a.solution_path, repo / "pyproject.toml",
-             repo / "course.toml"]
-    return sorted({f for f in files if f.is_file() and "__pycache__" not in f.parts})
+    topics = {p.parent.name for p in (repo / "autograder").glob("*/tests")}
+    engine = [p for p in (repo / "autograder").rglob("*")
+              if p.relative_to(repo / "autograder").parts[0] not in topics]
+    files = [*engine, *(repo / "autograder" / a.id / "tests").rglob("*"), *(repo / "shared").rglob("*"),
+             *a.root.rglob("*"), a.solution_path, repo / "pyproject.toml", repo / "course.toml"]
+    return sorted({f for f in files if f.is_file() and not any(
+        part == "__pycache__" or part.startswith(".") for part in f.relative_to(repo).parts)})
 
 
 def requirements() -> str:
@@ -98,11 +106,26 @@ def build(a: Assignment, out: Path) -> Path:
     return out
 
 
+def prepared_path(root: Path, topic: str) -> Path:
+    return root / "prepared" / f"{topic}-cpu.json"
+
+
+def prepare(topic: str, root: Path) -> Path:
+    """``setup.sh``'s last step: the reference observations of every test, with a fresh private salt."""
+    from .collect import collect
+    from .manifest import load_assignment
+    from .reference import prepare as prepare_reference
+
+    a = load_assignment(topic)
+    return prepare_reference(a, collect(a, hidden=True), "cpu", prepared_path(root, a.id))
+
+
 def run(topic: str, root: Path) -> Path:
     """Grade the submission under ``root`` (Gradescope's /autograder); always writes results.json."""
     from .api import grade
     from .batch import _pick
     from .manifest import load_assignment
+    from .reference import use_prepared
 
     results = root / "results"
     results.mkdir(parents=True, exist_ok=True)
@@ -110,6 +133,7 @@ def run(topic: str, root: Path) -> Path:
     t0 = time.perf_counter()
     try:
         a = load_assignment(topic)
+        use_prepared(a, "cpu", prepared_path(root, a.id))  # computed by setup.sh; else computed now
         submission = _pick(root / "submission", a.id)
         if submission is None:
             raise FileNotFoundError("the submission is empty: upload your .ipynb notebook")
@@ -118,3 +142,52 @@ def run(topic: str, root: Path) -> Path:
         path.write_text(json.dumps({"score": 0.0, "output": f"The autograder could not grade this submission: {e}",
                                     "tests": [], "extra_data": {"seconds": time.perf_counter() - t0}}, indent=2))
         return path
+
+
+def verify(path: Path, a: Assignment) -> list[str]:
+    """The zip as Gradescope receives it: unpacked alone into an ``/autograder``-shaped folder, prepared as
+    ``setup.sh`` does (with this interpreter instead of a fresh venv), the reference graded at full
+    marks and the blank template at zero through ``run_autograder``. What went wrong (empty: nothing)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from .release import student_notebook
+
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
+        root = Path(tmp) / "autograder"
+        with zipfile.ZipFile(path) as z:
+            z.extractall(root / "source")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTHON", "COURSE_"))}
+        env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable,
+                   AUTOGRADER_CACHE=str(Path(tmp) / "cache"))
+        prep = subprocess.run([sys.executable, "-m", "autograder", "gradescope-prepare", a.id, "--root", str(root)],
+                              cwd=root / "source", env=env, capture_output=True, text=True, timeout=1800)
+        if prep.returncode:
+            return [f"{a.id}: setup.sh's preparation fails: {(prep.stderr or prep.stdout).strip()[-800:]}"]
+        blank = (root / "source" / "assignments" / a.id / f"{a.id}.ipynb").read_text()
+        for label, text, want in (("reference", student_notebook(a.solution_path, strip=False), "full"),
+                                  ("blank template", blank, "zero")):
+            sub = root / "submission"
+            if sub.exists():
+                for f in sub.iterdir():
+                    f.unlink()
+            sub.mkdir(exist_ok=True)
+            (sub / f"{a.id}.ipynb").write_text(text)
+            (root / "results" / "results.json").unlink(missing_ok=True)
+            proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                                  text=True, timeout=1800)
+            try:
+                results = json.loads((root / "results" / "results.json").read_text())
+            except (OSError, ValueError):
+                problems.append(f"{a.id}: run_autograder wrote no results.json for the {label} "
+                                f"({(proc.stderr or proc.stdout).strip()[-500:]})")
+                continue
+            score, top = results.get("score"), sum(t.get("max_score", 0) for t in results.get("tests", []))
+            ok = (score == 0.0 and results.get("tests")) if want == "zero" else (top > 0 and abs(score - top) < 1e-6)
+            if proc.returncode or not ok:
+                problems.append(f"{a.id}: the {label} scores {score} of {top} from the unpacked zip, not {want} "
+                                f"marks: {results.get('output', '')[:300]}")
+    return problems

@@ -57,7 +57,8 @@ def _sources_key(assignment: Assignment, device_type: str) -> str:
     h = hashlib.sha256()
     files = [assignment.solution_path, *sorted(assignment.public_tests.glob("*.py")),
              *sorted(assignment.hidden_tests.glob("*.py")), *sorted((REPO / "autograder").glob("*.py")),
-             *sorted((REPO / "shared").glob("*.py")), assignment.root / "assignment.toml"]
+             *sorted(p for p in (REPO / "shared").rglob("*") if p.is_file() and "__pycache__" not in p.parts),
+             assignment.root / "assignment.toml"]
     for f in files:
         if f.exists():
             h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
@@ -89,20 +90,60 @@ def observations(assignment: Assignment, cases: list[Case], device: str,
     """Reference observations for ``cases`` on ``device`` with ``salt`` (this run's by default)."""
     salt = RUN_SALT if salt is None else salt
     device_type = device.split(":")[0]
-    key = hashlib.sha256(f"{_sources_key(assignment, device_type)}|{salt}".encode()).hexdigest()[:24]
-    path = cache_dir() / f"{assignment.id}-{device_type}-{key}.json"
+    path = _cache_path(assignment, device_type, salt)
     cached = _read_verified(path)
     missing = [c for c in cases if c.id not in cached]
     if missing:
         cached.update(compute(assignment, missing, device, salt))
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         data = json.dumps(cached, sort_keys=True).encode()
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
+        _write_private(path, data)
         _DIGESTS[str(path)] = hashlib.sha256(data).hexdigest()
     return {c.id: cached[c.id] for c in cases}
+
+
+def _cache_path(assignment: Assignment, device_type: str, salt: str) -> Path:
+    key = hashlib.sha256(f"{_sources_key(assignment, device_type)}|{salt}".encode()).hexdigest()[:24]
+    return cache_dir() / f"{assignment.id}-{device_type}-{key}.json"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def prepare(assignment: Assignment, cases: list[Case], device: str, path: Path) -> Path:
+    """Once, where the grader's image is built (Gradescope's ``setup.sh``): a salt drawn now and the
+    observations of every case with it, in one file only the grader's user can read. A grading
+    process then adopts both (``use_prepared``) instead of computing the reference itself; graded code
+    never sees the file (it is outside the child's root, and the child is another user)."""
+    device_type = device.split(":")[0]
+    salt = secrets.token_hex(8)
+    data = {"format": SNAPSHOT_FORMAT, "key": _sources_key(assignment, device_type), "salt": salt,
+            "observations": compute(assignment, cases, device, salt)}
+    _write_private(path, json.dumps(data, sort_keys=True).encode())
+    return path
+
+
+def use_prepared(assignment: Assignment, device: str, path: Path) -> bool:
+    """Adopt a prepared file's salt and observations for this process, if it was made from exactly
+    these sources; ``False`` (nothing changed: this process computes its own) otherwise."""
+    global RUN_SALT
+    device_type = device.split(":")[0]
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict) or data.get("key") != _sources_key(assignment, device_type):
+        return False
+    RUN_SALT = data["salt"]
+    target = _cache_path(assignment, device_type, RUN_SALT)
+    body = json.dumps(data["observations"], sort_keys=True).encode()
+    _write_private(target, body)
+    _DIGESTS[str(target)] = hashlib.sha256(body).hexdigest()
+    return True
 
 
 def _read_verified(path: Path) -> dict:

@@ -72,7 +72,7 @@ COURSE_ASSIGNMENT = {assignment!r}
 COURSE_BUNDLE = {bundle!r}
 import glob, importlib, importlib.util, os, subprocess, sys
 if not all(importlib.util.find_spec(m) for m in ("autograder", "shared")):
-    if "://" not in COURSE_BUNDLE and not os.path.exists(COURSE_BUNDLE):  # a wheel file: uploaded next to this notebook?
+    if "://" not in COURSE_BUNDLE and not os.path.exists(COURSE_BUNDLE):  # a wheel file: uploaded here?
         here = sorted(glob.glob("dlcourse_student-*.whl") + glob.glob("/content/dlcourse_student-*.whl"))
         if not here:
             raise RuntimeError(f"the course bundle {{os.path.basename(COURSE_BUNDLE)}} is not here: upload the .whl "

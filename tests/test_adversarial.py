@@ -74,8 +74,8 @@ def test_attack_scores_nothing_and_harms_nothing(toy, attack, server, tmp_path):
 
 
 UID0_ATTACKS = ["host_state_writes", "escape_mounts_as_root", "read_host_files", "read_solutions",
-                "read_solutions_via_proc", "delete_files", "background_process", "network", "forge_via_proc_mem_spelling",
-                "forbid_vf_kernel", "forbid_kernel_switch_off"]
+                "read_solutions_via_proc", "delete_files", "background_process", "network",
+                "forge_via_proc_mem_spelling", "forbid_vf_kernel", "forbid_kernel_switch_off"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the uid-0 fallback exists only where the grader runs as root")

@@ -16,7 +16,15 @@ import torch
 from autograder.api import grade
 from autograder.guard import TRUSTED_FILES
 from autograder.notebook import Cell, build_module, submission_from_cells
-from autograder.policy import ForbiddenAPIError, borrowed, forbid, refusals, responsible_frame, stand_in, static_violations
+from autograder.policy import (
+    ForbiddenAPIError,
+    borrowed,
+    forbid,
+    refusals,
+    responsible_frame,
+    stand_in,
+    static_violations,
+)
 from autograder.policy import _targets as targets_of
 
 TRUSTED_FILES.add(__file__)  # this file calls forbidden APIs as a test would; collect() registers those
