@@ -261,3 +261,39 @@ def api_names(skeleton: str) -> set[str]:
     names = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     names |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
     return names | KEEP
+
+
+class _Mutate(ast.NodeTransformer):
+    """Changes a few operators and constants at random (the code then computes something else)."""
+
+    def __init__(self, rng, rate):
+        self.rng, self.rate = rng, rate
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)) and self.rng.random() < self.rate:
+            node.op = self.rng.choice([ast.Add(), ast.Sub(), ast.Mult()])
+        return node
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) and self.rng.random() < self.rate:
+            return ast.copy_location(ast.Constant(node.value + self.rng.randint(1, 3)), node)
+        return node
+
+
+def synthetic_class(a, question: str, root: Path, n: int, seed: int = 0) -> Path:
+    """``n`` students on ``question`` for timing: each a disguised (``perturb``) and slightly changed
+    (``_Mutate``) version of one of the held-out class's cells, the other questions left as released."""
+    from autograder.similarity import skeleton_cells
+
+    rng = random.Random(seed)
+    skeleton = skeleton_cells(a)
+    keep = api_names(skeleton[question])
+    bases = [s for s in sorted(held_out_cells(a, question)) if not s.startswith("keep_")]
+    cells = held_out_cells(a, question)
+    for k in range(n):
+        head, _, body = cells[rng.choice(bases)].partition("\n")
+        tree = _Mutate(rng, 0.04).visit(ast.parse(body))
+        source = perturb(f"{head}\n{ast.unparse(ast.fix_missing_locations(tree))}\n", keep, seed=rng.randrange(1 << 30))
+        write_cells(root / f"s{k:04d}.ipynb", [source if q == question else s for q, s in skeleton.items()])
+    return root
