@@ -680,8 +680,7 @@ class Evaluator:
             conds, f = [self.not_(k[1])], k[3]
         k = self.key(f)
         if k[0] == "append" and k[1] == mu and not self.contains(k[2], mu):
-            gen = self.n("gen", it, self.conds(conds + list(self.key(k[3])[1:])))
-            return self.concat(init, self.n("comp", "seq", k[2], gen))
+            return self.concat(init, self.seq(k[2], it, conds + list(self.key(k[3])[1:])))
         if k[0] == "concat" and k[1] == mu and not self.contains(k[2], mu):
             return self.concat(init, self.n("comp", "flat", k[2], self.n("gen", it, self.conds(conds))))
         if k[0] in ("+", "*") and mu in k[1:]:
@@ -689,8 +688,14 @@ class Evaluator:
             rest.remove(mu)
             if not any(self.contains(r, mu) for r in rest):
                 e = rest[0] if len(rest) == 1 else self.n(k[0], *rest)
-                return self.n("reduce", k[0], init, self.n("comp", "seq", e, self.n("gen", it, self.conds(conds))))
+                return self.n("reduce", k[0], init, self.seq(e, it, conds))
         return self.n("loop", f)
+
+    def seq(self, elt: int, it: int, conds: list[int]) -> int:
+        """``[elt for x in it if conds]``; ``[x for x in it]`` is ``it`` itself."""
+        if not conds and self.key(elt) == ("elem", it):
+            return it
+        return self.n("comp", "seq", elt, self.n("gen", it, self.conds(conds)))
 
     def contains(self, root: int, target: int) -> bool:
         return target in self.g.reachable([root])
@@ -839,7 +844,7 @@ class Evaluator:
             else self.val(self.ev(e.elt))
         self.env = saved
         it, conds = gens[-1]
-        v = self.n("comp", kind, elt, self.n("gen", it, self.conds(conds)))
+        v = self.seq(elt, it, conds) if kind == "seq" else self.n("comp", kind, elt, self.n("gen", it, self.conds(conds)))
         for it, conds in reversed(gens[:-1]):
             v = self.n("comp", "flat" if kind == "seq" else kind, v, self.n("gen", it, self.conds(conds)))
         return v
@@ -882,7 +887,7 @@ class Evaluator:
             return self.n("slice", self.const(None) if self.num(lo) == 0.0 else lo, hi, st)
         if name in ("list", "tuple") and len(pos) == 1 and not kwn and self.key(pos[0])[0] == "comp":
             return pos[0]
-        if name == "sum" and pos and self.key(pos[0])[0] == "comp" and not kwn:
+        if name == "sum" and 1 <= len(pos) <= 2 and not kwn:
             start = pos[1] if len(pos) > 1 else self.const(0.0)
             return self.n("reduce", "+", start, pos[0])
         if name == "range" and len(pos) == 2 and self.num(pos[0]) == 0.0:
@@ -1125,12 +1130,16 @@ def _token_graph(graph: Graph, source: str) -> CellGraph:
     """A cell that does not parse: k-grams of its tokens (comments dropped), one node each."""
     skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
     toks: list[tuple[str, int]] = []
+    done = 0  # the lines tokenized before an error (an unclosed bracket is only found at the end)
     try:
         for t in tokenize.generate_tokens(io.StringIO(source).readline):
             if t.type not in skip:
                 toks.append((t.string, t.start[0]))
+            done = t.end[0]
     except (tokenize.TokenError, IndentationError, SyntaxError):
-        toks = [(w, i + 1) for i, line in enumerate(source.splitlines()) for w in line.split()]
+        toks = [(w, ln) for w, ln in toks if ln < done] if done else []
+        toks += [(w, i + 1) for i, line in enumerate(source.splitlines()) if i + 1 >= max(done, 1)
+                 for w in line.split("#", 1)[0].split()]
     features, lines = set(), {}
     for j in range(max(1, len(toks) - K + 1)):
         window = toks[j:j + K]
