@@ -160,14 +160,16 @@ def test_report_escapes_what_students_wrote(tmp_path):
     """Cells holding markup and names that look like spreadsheet formulas: the pages escape them and
     similarity.csv neutralises them."""
     a = load_assignment("rnn")
-    src = held_out_cells(a, "lstm_cell")["ind_ben"]
-    evil = src.replace('"""One LSTM step', '"""<script>alert(1)</script> One LSTM step') \
+    cells = held_out_cells(a, "lstm_cell", with_copies=False)
+    evil = cells.pop("ind_ben").replace('"""One LSTM step', '"""<script>alert(1)</script> One LSTM step') \
         .replace("    h, c = state\n", "    h, c = state  # </pre><script>alert(2)</script>\n")
-    names = ["=HYPERLINK(1)", "+cmd", "-2", "@SUM(A1)", "<img src=x onerror=alert(3)>"]
-    for name in names:
-        write_cells(tmp_path / "class" / f"{name}.ipynb", [evil])
-    flagged, scores = run("rnn", tmp_path / "class", tmp_path / "out")
-    assert len(flagged) == len(names) * (len(names) - 1) // 2
+    cells["=HYPERLINK(1)"] = evil
+    cells["<img src=x onerror=alert(3)>"] = evil.replace("in_gate", "ig").replace("out_gate", "og")
+    for name, was in (("+cmd", "ind_cara"), ("-2", "ind_dev"), ("@SUM(A1)", "ind_eli")):
+        cells[name] = cells.pop(was)
+    folder, _, _ = build_held_out_class(a, "lstm_cell", tmp_path / "class", cells=cells)
+    flagged, scores = run("rnn", folder, tmp_path / "out")
+    assert flagged == {("lstm_cell", "<img src=x onerror=alert(3)>", "=HYPERLINK(1)")}
     pages = [tmp_path / "out" / "index.html", *(tmp_path / "out" / "pairs").glob("*.html")]
     assert len(pages) == 1 + len(flagged)
     for page in pages:
