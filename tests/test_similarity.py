@@ -19,8 +19,16 @@ from autograder import cli
 from autograder.manifest import load_assignment
 from autograder.similarity import similarity, skeleton_cells
 from autograder.similarity.report import csv_cell
-from tests.similarity_class import (HELD_OUT, api_names, build_held_out_class, build_similarity_class, held_out_cells,
-                                    origin, perturb, write_cells)
+from tests.similarity_class import (
+    HELD_OUT,
+    api_names,
+    build_held_out_class,
+    build_similarity_class,
+    held_out_cells,
+    origin,
+    perturb,
+    write_cells,
+)
 
 
 def run(topic: str, folder, out, *extra: str) -> tuple[set, dict]:

@@ -844,7 +844,10 @@ class Evaluator:
             else self.val(self.ev(e.elt))
         self.env = saved
         it, conds = gens[-1]
-        v = self.seq(elt, it, conds) if kind == "seq" else self.n("comp", kind, elt, self.n("gen", it, self.conds(conds)))
+        if kind == "seq":
+            v = self.seq(elt, it, conds)
+        else:
+            v = self.n("comp", kind, elt, self.n("gen", it, self.conds(conds)))
         for it, conds in reversed(gens[:-1]):
             v = self.n("comp", "flat" if kind == "seq" else kind, v, self.n("gen", it, self.conds(conds)))
         return v
