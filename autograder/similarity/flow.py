@@ -31,6 +31,18 @@ ALIASES = {"F": "torch.nn.functional", "nn": "torch.nn", "np": "numpy", "optim":
 # torch's in-place methods end with an underscore (``p.add_(u)``) and are in place wherever they are called
 LIST_MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "sort",
                  "reverse", "add", "discard"}
+# torch functions that are also tensor methods (``torch.sigmoid(x)`` is ``x.sigmoid()``), and the
+# functional ones that compute the same (``F.sigmoid``); both become the method on their first argument
+TENSOR_METHODS = {
+    "abs", "add", "addcdiv", "addcmul", "argmax", "argmin", "bmm", "chunk", "clamp", "clamp_max", "clamp_min",
+    "cos", "cumsum", "div", "dot", "erf", "exp", "flatten", "lerp", "log", "log_softmax", "logsumexp", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "mm", "mul", "multiply", "neg", "norm", "outer", "pow", "relu",
+    "reshape", "rsqrt", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze", "std", "sub",
+    "subtract", "sum", "t", "tanh", "transpose", "true_divide", "unsqueeze", "var", "gelu", "silu"}
+# where a method's ``dim`` goes among its positional arguments (``x.sum(dim=1)`` is ``x.sum(1)``)
+DIM_POS = {"sum": 0, "mean": 0, "softmax": 0, "log_softmax": 0, "logsumexp": 0, "cumsum": 0, "argmax": 0,
+           "argmin": 0, "max": 0, "min": 0, "unsqueeze": 0, "squeeze": 0, "std": 0, "var": 0, "chunk": 1,
+           "split": 1, "norm": 1, "cat": 1, "stack": 1}
 MAX_INLINE_DEPTH = 8  # nested inlined calls; deeper (or recursive) calls stay opaque
 MAX_NODES = 20000  # per cell: a pathological cell stops growing its graph here
 K = 5  # tokens per k-gram of a cell that does not parse
@@ -378,7 +390,8 @@ class Evaluator:
         # out.append(x), state.update(...): the container's new value carries it; a helper of the cell
         # called for its effects: they are sinks already, its result is dropped
         if not container and self.inlined_call is not e:
-            self.sink("do", self.val(v))
+            in_place = isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and _in_place(e.func.attr)
+            self.sink("inplace" if in_place else "do", self.val(v))
         return None
 
     def s_Assign(self, s):
@@ -391,6 +404,8 @@ class Evaluator:
             self.bind(s.target, self.ev(s.value))
 
     def s_AugAssign(self, s):
+        if isinstance(s.target, ast.Attribute) and s.target.attr == "data":  # p.data -= u changes p
+            s = ast.AugAssign(s.target.value, s.op, s.value, lineno=s.lineno, end_lineno=s.end_lineno)
         cur = self.val(self.ev(_load(s.target)))
         v = self.binop(_OPS.get(type(s.op), "?"), cur, self.val(self.ev(s.value)))
         self.bind(s.target, v)
@@ -740,9 +755,13 @@ class Evaluator:
         k = self.key(base)
         if k[0] == "global":
             return self.n("global", f"{k[1]}.{e.attr}")
+        if e.attr == "data" and type(base) is int:
+            return base  # p.data is p's values
         attr = self.n("attrname", e.attr)
         if (base, attr) in self.mem:
             return self.mem[(base, attr)]
+        if e.attr == "T" and type(base) is int:
+            return self.n("T", base)  # x.T is x.t()
         cls = self.env.get("__class__")
         if isinstance(cls, ClassInfo) and base == self.env.get("__self__") and e.attr in cls.methods:
             f = cls.methods[e.attr]
@@ -895,6 +914,17 @@ class Evaluator:
             return self.n("reduce", "+", start, pos[0])
         if name == "range" and len(pos) == 2 and self.num(pos[0]) == 0.0:
             pos = pos[1:]
+        short = name.rsplit(".", 1)[-1] if name else None
+        if name and name.startswith("torch.") and pos and self.key(pos[0])[0] != "star":
+            kwd = {k: self.val(v) for k, v in kws}
+            if short in TENSOR_METHODS:
+                return self.tensor_op(short, pos[0], pos[1:], kwd)
+            if name in ("torch.cat", "torch.stack", "torch.concat", "torch.concatenate"):
+                return self.tensor_op("stack" if short == "stack" else "cat", pos[0], pos[1:], kwd)
+            if name == "torch.nn.functional.linear" and len(pos) + len(kwd) >= 2:
+                args = pos + [kwd.pop(k) for k in ("weight", "bias") if k in kwd]
+                out = self.binop("@", args[0], self.n("T", args[1]))
+                return self.binop("+", out, args[2]) if len(args) > 2 else out
         v = self.n("call", fn, *pos, *kwn)
         if name and _in_place(name.rsplit(".", 1)[-1]) and pos and not isinstance(e.args[0], ast.Starred):
             self.mutate(e.args[0], pos[0], v)  # torch._foreach_mul_(params, s): params now holds the product
@@ -910,10 +940,64 @@ class Evaluator:
         if container and name == "extend" and len(pos) == 1:
             self.mutate(f.value, recv, self.concat(recv, pos[0]))
             return self.const(None)
-        v = self.n("mcall", name, recv, *pos, *kwn)
+        if _in_place(name) and isinstance(f.value, ast.Call) and isinstance(f.value.func, ast.Attribute) \
+                and _in_place(f.value.func.attr):
+            self.sink("inplace", recv)  # b.mul_(m).add_(g) is b.mul_(m); b.add_(g)
+        if _in_place(name) and name[:-1] in TENSOR_METHODS:
+            kwd = {self.key(k)[1]: self.key(k)[2] for k in kwn}
+            v = self.tensor_op(name[:-1], recv, pos, kwd)  # x.add_(y) changes x to what x.add(y) computes
+        elif name in TENSOR_METHODS or name in ("size", "dim"):
+            kwd = {self.key(k)[1]: self.key(k)[2] for k in kwn}
+            return self.tensor_op(name, recv, pos, kwd)
+        else:
+            v = self.n("mcall", name, recv, *pos, *kwn)
         if container or _in_place(name):
             self.mutate(f.value, recv, v)
         return v
+
+    def tensor_op(self, name: str, x: int, args: list[int], kw: dict[str, int]) -> int:
+        """``x.name(*args, **kw)`` in one spelling: arithmetic methods as operators (``x.add(y, alpha=a)``
+        is ``x + a * y``, ``x.sqrt()`` is ``x ** 0.5``), ``x.t()`` and ``x.transpose(0, 1)`` as ``x.T``,
+        ``x.size(1)`` as ``x.shape[1]``, a ``dim`` keyword as the positional argument."""
+        kw = dict(kw)
+        args = list(args)
+        if name in DIM_POS and "dim" in kw and len(args) == DIM_POS[name]:
+            args.append(kw.pop("dim"))
+        one = len(args) == 1
+        key = "alpha" if name in ("add", "sub", "subtract") else "value" if name in ("addcmul", "addcdiv") else ""
+        scale = kw.get(key)
+        if not kw.keys() - {key}:
+            if name in ("add", "sub", "subtract") and one:
+                y = self.binop("*", scale, args[0]) if scale is not None else args[0]
+                return self.binop("+" if name == "add" else "-", x, y)
+            if name in ("mul", "multiply") and one:
+                return self.binop("*", x, args[0])
+            if name in ("div", "true_divide") and one:
+                return self.binop("/", x, args[0])
+            if name == "pow" and one:
+                return self.binop("**", x, args[0])
+            if name in ("matmul", "mm", "bmm") and one:
+                return self.binop("@", x, args[0])
+            if name in ("addcmul", "addcdiv") and len(args) == 2:
+                op = "*" if name == "addcmul" else "/"
+                y = self.binop(op, args[0], args[1])
+                return self.binop("+", x, self.binop("*", scale, y) if scale is not None else y)
+            if not args:
+                if name == "neg":
+                    return self.neg(x)
+                if name == "square":
+                    return self.binop("**", x, self.const(2.0))
+                if name in ("sqrt", "rsqrt"):
+                    return self.binop("**", x, self.const(0.5 if name == "sqrt" else -0.5))
+                if name == "t":
+                    return self.n("T", x)
+                if name == "size":
+                    return self.n("attr", x, "shape")
+            if name == "transpose" and len(args) == 2 and {self.num(a) for a in args} == {0.0, 1.0}:
+                return self.n("T", x)
+            if name == "size" and one:
+                return self.load(self.n("attr", x, "shape"), args[0])
+        return self.n("mcall", name, x, *args, *sorted(self.n("kw", k, v) for k, v in kw.items()))
 
     def mutate(self, expr: ast.expr, old: int, new: int) -> None:
         """An in-place change of the object ``expr`` evaluated to (``old``): whatever holds it, ``expr``
