@@ -90,7 +90,7 @@ def test_class_of_independent_solutions_flags_nothing(question, tmp_path):
     assert not planted
     flagged, scores = run(topic, folder, tmp_path / "out")
     assert flagged == set()
-    assert max(scores.values()) < 0.3
+    assert max(scores.values()) < 0.4  # below the automatic threshold's floor (0.45)
 
 
 @pytest.mark.parametrize("question", sorted(HELD_OUT))
@@ -107,7 +107,7 @@ def test_automatic_disguises_of_every_solution_flagged(question, tmp_path):
     folder, planted, independent = build_held_out_class(a, question, tmp_path / "class", cells=cells)
     flagged, scores = run(topic, folder, tmp_path / "out")
     assert flagged == planted and len(planted) >= 14
-    assert min(scores[p] for p in planted) > 0.9 > 0.3 > max(scores[p] for p in independent if p in scores)
+    assert min(scores[p] for p in planted) > 0.9 > 0.4 > max(scores[p] for p in independent if p in scores)
 
 
 def test_code_most_of_the_class_shares_is_ignored(tmp_path):

@@ -43,6 +43,7 @@ TENSOR_METHODS = {
 DIM_POS = {"sum": 0, "mean": 0, "softmax": 0, "log_softmax": 0, "logsumexp": 0, "cumsum": 0, "argmax": 0,
            "argmin": 0, "max": 0, "min": 0, "unsqueeze": 0, "squeeze": 0, "std": 0, "var": 0, "chunk": 1,
            "split": 1, "norm": 1, "cat": 1, "stack": 1}
+UNROLL = 8  # loops and comprehensions over range(n), n at most this, are unrolled (gates written one by one)
 MAX_INLINE_DEPTH = 8  # nested inlined calls; deeper (or recursive) calls stay opaque
 MAX_NODES = 20000  # per cell: a pathological cell stops growing its graph here
 K = 5  # tokens per k-gram of a cell that does not parse
@@ -290,7 +291,19 @@ class Evaluator:
         return self.n(op, a, b)
 
     def append(self, lst: int, item: int) -> int:
-        return self.n("append", lst, item, self.conds(self.loop_guards()))
+        guards = self.loop_guards()
+        if not guards and self.key(lst)[0] == "list":  # xs = [a]; xs.append(b) is [a, b]
+            return self.n("list", *self.key(lst)[1:], item)
+        return self.n("append", lst, item, self.conds(guards))
+
+    def small_range(self, it: int) -> int | None:
+        """n when ``it`` is ``range(n)`` with a small constant n (the loop is unrolled)."""
+        k = self.key(it)
+        if k[0] == "call" and len(k) == 3 and self.key(k[1]) == ("global", "range"):
+            n = self.num(k[2])
+            if n is not None and n == int(n) and 1 <= n <= UNROLL:
+                return int(n)
+        return None
 
     def concat(self, a: int, b: int) -> int:
         ka = self.key(a)
@@ -717,6 +730,13 @@ class Evaluator:
 
     def s_For(self, s):
         it = self.val(self.ev(s.iter))
+        n = self.small_range(it)
+        if n and isinstance(s.target, ast.Name) and not s.orelse and not any(
+                isinstance(x, (ast.Break, ast.Continue, ast.Return, ast.FunctionDef, ast.Lambda)) for x in ast.walk(s)):
+            for j in range(n):  # for k in range(4): ... is the four bodies one after the other
+                self.env[s.target.id] = self.const(float(j))
+                self.block(s.body)
+            return None
         self.loop(s, it, lambda: self.bind_iter(s.target, it))
 
     s_AsyncFor = s_For
@@ -854,6 +874,16 @@ class Evaluator:
     def comp(self, e, kind: str) -> int:
         saved = self.env
         self.env = dict(saved)
+        gen = e.generators[0]
+        if kind == "seq" and len(e.generators) == 1 and not gen.ifs and isinstance(gen.target, ast.Name):
+            n = self.small_range(self.val(self.ev(gen.iter)))
+            if n:  # [f(k) for k in range(4)] is [f(0), f(1), f(2), f(3)]
+                items = []
+                for j in range(n):
+                    self.env[gen.target.id] = self.const(float(j))
+                    items.append(self.val(self.ev(e.elt)))
+                self.env = saved
+                return self.n("list", *items)
         gens = []
         for gen in e.generators:
             it = self.val(self.ev(gen.iter))
