@@ -381,3 +381,16 @@ def test_speed_of_a_large_class(tmp_path):
     seconds = time.perf_counter() - t0
     print(f"\n300 students: {seconds:.1f} s, {len(scores)} pairs, {len(flagged)} flagged")
     assert len(scores) >= 40000 and seconds < 60
+
+
+def test_side_by_side_pages_capped(tmp_path, monkeypatch):
+    """A class with more flagged pairs than pages: the highest-scoring get pages, flagged.json has all."""
+    from autograder.similarity import report
+
+    monkeypatch.setattr(report, "MAX_PAGES", 3)
+    a = load_assignment("rnn")
+    folder, planted, _ = build_held_out_class(a, "lstm_cell", tmp_path / "class")
+    flagged, _ = run("rnn", folder, tmp_path / "out")
+    assert flagged == planted and len(planted) > 3
+    assert len(list((tmp_path / "out" / "pairs").glob("*.html"))) == 3
+    assert "side-by-side pages for the 3 highest" in (tmp_path / "out" / "index.html").read_text()

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+MAX_PAGES = 2000  # side-by-side pages (the highest-scoring flagged pairs); flagged.json lists them all
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STYLE = ("body{font-family:system-ui,sans-serif}td,th{border:1px solid #ccc;padding:3px 8px}"
          "table{border-collapse:collapse}.cols{display:flex;gap:1em}.cols div{flex:1;overflow:auto}"
@@ -72,7 +73,7 @@ def write_report(a, sources: dict[str, dict[str, str]], res: dict, out: Path, ma
                         int(p["flagged"]), f"{res['questions'][p['question']]['threshold']:.4f}"])
     (out / "pairs").mkdir(exist_ok=True)
     rows, taken = [], set()
-    for p in res["flagged"]:
+    for p in res["flagged"][:MAX_PAGES]:
         qs, graphs = res["graphs"][p["question"]]
         name = _file_name(p["question"], p["a"], p["b"], taken)
         gx, gy = graphs[p["a"]], graphs[p["b"]]
@@ -100,8 +101,9 @@ def write_report(a, sources: dict[str, dict[str, str]], res: dict, out: Path, ma
         f"<h1>Similarity of graded cells: {html.escape(a.id)}</h1><p>{len(sources)} submissions. Cells are "
         "compared by what they compute (names, comments, layout, statement order, temporaries, local helpers "
         "and loops written as comprehensions do not matter); what the released skeleton has and what most of the "
-        f"class shares counts for nothing. Flagged with {how}: {len(res['flagged'])} pairs. Every compared "
-        "pair's score is in similarity.csv.</p>"
+        f"class shares counts for nothing. Flagged with {how}: {len(res['flagged'])} pairs"
+        + (f" (side-by-side pages for the {MAX_PAGES} highest; flagged.json lists them all)"
+           if len(res["flagged"]) > MAX_PAGES else "") + ". Every compared pair's score is in similarity.csv.</p>"
         "<h2>Questions</h2><table><tr><th>question</th><th>compared</th><th>pairs</th><th>median</th><th>MAD</th>"
         "<th>threshold</th><th>flagged</th><th>not compared (too little of their own)</th></tr>"
         + "".join(qrows) + "</table><h2>Flagged pairs</h2><table><tr><th>question</th><th>student</th>"
