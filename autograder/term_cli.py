@@ -96,10 +96,12 @@ def cmd_similarity(args) -> int:
     a = load_assignment(args.topic)
     _exists(args.folder, folder=True)
     res = similarity_report(a, args.folder, args.out, threshold=args.threshold)
+    how = f"at or above {args.threshold:g}" if args.threshold is not None else "above each question's own threshold"
     print(f"compared {res['students']} submissions on {res['questions']} questions: {len(res['flagged'])} pairs "
-          f"at or above {args.threshold:g}; wrote {res['html']}")
+          f"{how}; wrote {res['html']}")
     for f in res["flagged"]:
-        print(f"  {f['question']:<16}{f['a']} ~ {f['b']}  {f['score']:.2f}")
+        print(f"  {f['question']:<16}{f['a']} ~ {f['b']}  {f['score']:.2f} (threshold "
+              f"{res['thresholds'][f['question']]:.2f})")
     return 0
 
 
@@ -154,7 +156,9 @@ def register(sp) -> None:
     m.add_argument("topic")
     m.add_argument("folder", type=Path)
     m.add_argument("--out", type=Path, required=True)
-    m.add_argument("--threshold", type=float, default=0.8)
+    m.add_argument("--threshold", type=float, default=None,
+                   help="flag pairs at or above this similarity on every question (default: a threshold per "
+                        "question from the class's own distribution of pair scores)")
     m.set_defaults(func=cmd_similarity)
 
     w = sp.add_parser("written", help="render students' written answers (HTML; PDF where an engine exists)")
