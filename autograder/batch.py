@@ -39,6 +39,8 @@ class Entry:
     student: str
     path: Path | None  # None: a folder with nothing in it
     sha256: str
+    file: str = ""  # the graded file, as the student named it (inside their folder or zip)
+    warning: str = ""  # e.g. several notebooks: which one was graded, for the student and the instructor
 
 
 def _sha(path: Path | None) -> str:
@@ -51,26 +53,61 @@ def _sha(path: Path | None) -> str:
     return h.hexdigest()
 
 
-def _pick(folder: Path, topic: str) -> Path | None:
-    """The file to grade in one student's folder (Gradescope's export gives one per submission)."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+HIDDEN = ("__MACOSX",)  # besides names starting with ".": .ipynb_checkpoints, .git, .DS_Store
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") or part in HIDDEN for part in rel.parts)
+
+
+def _choose(folder: Path, topic: str) -> tuple[Path | None, str]:
+    """The file to grade in one student's folder, and a warning when the choice was not obvious.
+
+    Hidden files and folders at any depth never count (JupyterLab's stale checkpoints, macOS's
+    ``__MACOSX``, ``.git``). Among several notebooks, the one named after the assignment, else the one
+    saved last."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not _hidden(p.relative_to(folder)))
     notebooks = [p for p in files if p.suffix == ".ipynb"]
     for group in (notebooks, [p for p in files if p.suffix in NOTEBOOK_SUFFIXES], files):
         if group:
             named = [p for p in group if p.stem == topic]
-            return (named or group)[0]
-    return None
+            path = named[0] if named else max(group, key=lambda p: (p.stat().st_mtime, p.name))
+            warning = ""
+            if len(notebooks) > 1:
+                names = ", ".join(p.relative_to(folder).as_posix() for p in notebooks)
+                warning = (f"{len(notebooks)} notebooks were submitted ({names}); "
+                           f"{path.relative_to(folder).as_posix()} was graded")
+            return path, warning
+    return None, ""
 
 
-def find_submissions(folder: Path, topic: str) -> list[Entry]:
-    """One entry per student: a file directly in ``folder`` or a sub-folder (Gradescope's layout)."""
+def _pick(folder: Path, topic: str) -> Path | None:
+    """The file to grade in one student's folder (Gradescope's export gives one per submission)."""
+    return _choose(folder, topic)[0]
+
+
+def find_submissions(folder: Path, topic: str, ignored: list | None = None) -> list[Entry]:
+    """One entry per student: a notebook directly in ``folder``, a sub-folder (Gradescope's layout) or a
+    zip. Anything else (notes, hidden files) is not a student; it is listed in ``ignored`` with why."""
+    import zipfile
+
     entries = []
     for item in sorted(folder.iterdir()):
-        if item.name.startswith(".") or item.name in SKIP:
+        if _hidden(Path(item.name)) or item.name in SKIP:
             continue
-        path = _pick(item, topic) if item.is_dir() else item
-        student = item.name if item.is_dir() else item.stem
-        entries.append(Entry(student, path, _sha(path)))
+        warning = ""
+        if item.is_dir():
+            path, warning = _choose(item, topic)
+            student, file = item.name, (path.relative_to(item).as_posix() if path else "")
+        elif item.suffix in NOTEBOOK_SUFFIXES:
+            path, student, file = item, item.stem, item.name
+        elif item.suffix == ".zip" and zipfile.is_zipfile(item):  # read as one submission (read_submission)
+            path, student, file = item, item.stem, item.name
+        else:
+            if ignored is not None:
+                ignored.append((item.name, "not a notebook, a folder or a zip"))
+            continue
+        entries.append(Entry(student, path, _sha(path), file, warning))
     return entries
 
 
@@ -89,6 +126,10 @@ def _grade_one(entry: Entry) -> dict:
     if entry.path is None:
         result.errors[:] = [f"the submission folder of {entry.student} is empty"]
     data = result.to_gradescope()
+    data.setdefault("extra_data", {})["graded_file"] = entry.file
+    if entry.warning:
+        data["extra_data"]["warnings"] = [entry.warning]
+        data["output"] = f"Note: {entry.warning}.\n\n" + data.get("output", "")
     return {"student": entry.student, "sha256": entry.sha256, "score": result.score,
             "max_score": result.max_score, "questions": data["extra_data"]["questions"], "results": data,
             "errors": list(result.errors), "seconds": time.perf_counter() - t0, "flags": result.flag_lines(),
@@ -207,7 +248,8 @@ def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu",
     from .supervisor import warm_up
 
     global _ASSIGNMENT, _DEVICE
-    entries = find_submissions(folder, a.id)
+    ignored: list = []
+    entries = find_submissions(folder, a.id, ignored)
     book = Gradebook(out / "gradebook.sqlite")
     previous = {} if regrade else book.graded(a.id)
     todo = [e for e in entries if previous.get(e.student) != e.sha256
@@ -234,8 +276,12 @@ def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu",
             bar.close()
         book.export_csv(a, out / "grades.csv")
     seconds = time.perf_counter() - t0
+    present = {e.student for e in entries}
+    rows = [r for r in book.rows(a.id) if r["student"] in present]
     return {"submissions": len(entries), "graded": len(todo), "skipped": len(entries) - len(todo),
-            "seconds": seconds, "jobs": jobs, "out": str(out)}
+            "seconds": seconds, "jobs": jobs, "out": str(out), "ignored": ignored,
+            "errors": sum(1 for r in rows if r["errors"]),
+            "warnings": sum(1 for r in rows if r["results"].get("extra_data", {}).get("warnings"))}
 
 
 def _safe(name: str) -> str:

@@ -191,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--keep-missing", action="store_true", help="keep rows of students gone from the folder")
     g.add_argument("--replace", action="store_true", help="let --out, which holds another folder's grades, be "
                    "started again")
+    g.add_argument("--policy-changed", action="store_true", help="regrade a class under a late policy other "
+                   "than the one its gradebook was written with (otherwise refused)")
     g.add_argument("--json", action="store_true", help="print results.json instead of the table")
     g.add_argument("--details", action=argparse.BooleanOptionalAction, default=True,
                    help="list failing tests with their messages (default on)")

@@ -122,6 +122,14 @@ class Gradebook:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (f"source:{topic}",)).fetchone()
         return row[0] if row else None
 
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self.db.commit()
+
     def set_source(self, topic: str, folder: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"source:{topic}", folder))
         self.db.commit()
@@ -192,6 +200,8 @@ class Gradebook:
                 "total": round((auto + manual) * (1 - lt.penalty), 2), "late": lt, "pending": pending,
                 "overrides": overrides.get(s, {}), "errors": row["errors"], "flags": row["flags"],
                 "graders": sorted({w["grader"] for w in written.get(s, {}).values()}),
+                "file": row["results"].get("extra_data", {}).get("graded_file", ""),
+                "warnings": row["results"].get("extra_data", {}).get("warnings", []),
             })
         return out
 
@@ -206,7 +216,7 @@ class Gradebook:
             w.writerow(["student", "name", "email", "sid", "submitted_at", *(q.id for q in a.questions),
                         "autograded", "autograded_max", "written", "written_max", "total", "max", "late_days",
                         "slip_days_used", "late_penalty", "written_pending", "written_graders", "overrides",
-                        "errors", "flags"])
+                        "errors", "flags", "graded_file", "warnings"])
             for r in self.table(a, late):
                 lt = r["late"]
                 ov = "; ".join(f"{q} {o['delta']:+g} ({o['reason']}, by {o['author']})"
@@ -215,5 +225,5 @@ class Gradebook:
                             *(fmt(r["questions"][q.id]) for q in a.questions), fmt(r["autograded"]), fmt(auto_max),
                             fmt(r["written"]), fmt(written_max), fmt(r["total"]), fmt(auto_max + written_max),
                             lt.days, lt.slip_used, fmt(lt.penalty), " ".join(r["pending"]), " ".join(r["graders"]),
-                            ov, " | ".join(r["errors"]), " | ".join(r["flags"])])
+                            ov, " | ".join(r["errors"]), " | ".join(r["flags"]), r["file"], " | ".join(r["warnings"])])
         return path

@@ -215,6 +215,7 @@ _LIBRARY_ROOTS = guard.LIBRARY_ROOTS
 
 
 BOUNDARIES = ("run_case", "build_module")  # engine functions that hand control to a test or a cell
+ENTRIES = ("_child",)  # where a forked grading child starts: the stack outside it is its parent's, not its own
 
 
 def _make_judge(trusted_files, stand_ins=frozenset()):
@@ -253,6 +254,8 @@ def _make_judge(trusted_files, stand_ins=frozenset()):
                     caller = caller.f_back
                 if caller is not None and not decides(caller.f_code.co_filename):
                     return caller.f_code.co_filename
+                return suspect or first or name
+            if code.co_name in ENTRIES and dirname(normpath(name)) in engine:
                 return suspect or first or name
             if decides(name):
                 if suspect is not None:

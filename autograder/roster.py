@@ -169,6 +169,18 @@ def load_policy(repo: Path = REPO) -> tuple[Policy, dict[str, datetime]]:
     return policy, {t: d for t, d in dues.items() if d is not None}
 
 
+def describe_policy(topic: str, repo: Path = REPO) -> tuple[str, str]:
+    """(what the late policy is, one line, where it comes from): printed by every ``grade`` of a class and
+    kept in the gradebook, so that a regrade under another policy is seen."""
+    course = Path(os.environ.get(COURSE_ENV) or repo / "course.toml")
+    where = f"${COURSE_ENV} ({course.name})" if os.environ.get(COURSE_ENV) else course.name
+    if not course.exists():
+        where += ", missing: defaults"
+    policy, dues = load_policy(repo)
+    due = f"due {dues[topic]:%Y-%m-%d %H:%M}" if topic in dues else "no due date"
+    return f"{topic} {due}, {policy.slip_days} slip days, {policy.grace_minutes:g} minutes of grace", where
+
+
 def key_of(student: str, ident: dict) -> str:
     """One student across assignments: SID, else email, else the submission's name."""
     return ident.get("sid") or ident.get("email") or student
@@ -233,12 +245,37 @@ def course_lateness(root: Path, repo: Path = REPO) -> dict[str, dict[str, Late]]
     return {t: {s: late[t, k] for s, k in names[t].items()} for t in names}
 
 
-def before_grading(a: Assignment, folder: Path, out: Path, *, replace: bool = False) -> None:
-    """Refuse to mix two class folders in one gradebook (``replace``: start it again), and a class whose
-    submission metadata is unreadable before any grading starts (not after the batch)."""
+def before_grading(a: Assignment, folder: Path, out: Path, *, replace: bool = False,
+                   policy_changed: bool = False) -> None:
+    """Before any grading starts (never after the batch): refuse to mix two class folders in one gradebook
+    (``replace``: start it again), a topic already graded in another folder beside ``out``, a late policy
+    other than the one the gradebook was written with (``policy_changed``: the instructor means it), and a
+    class whose submission metadata is unreadable."""
     if folder.is_dir():
         read_metadata(folder)
+    if out.parent.is_dir():
+        for other in sorted(out.parent.glob("*/gradebook.sqlite")):
+            if other.parent.resolve() == out.resolve():
+                continue
+            book = Gradebook(other)
+            try:
+                if a.id in book.topics():
+                    raise RosterError(f"{a.id} is already graded in {other.parent}: grade into that folder "
+                                      f"(--out {other.parent}), or move one of the two out of {out.parent}")
+            finally:
+                book.close()
     book_path = out / "gradebook.sqlite"
+    if book_path.exists():
+        rule, where = describe_policy(a.id, a.repo)
+        book = Gradebook(book_path)
+        try:
+            old = book.meta(f"late_policy:{a.id}")
+        finally:
+            book.close()
+        if old and old != rule and not policy_changed:
+            raise RosterError(f"the late policy is not the one {out} was graded with: it was \"{old}\", now it is "
+                              f"\"{rule}\" (from {where}); set {COURSE_ENV} to the term's course.toml, or pass "
+                              "--policy-changed to regrade under the new policy")
     if not book_path.exists():
         return
     book = Gradebook(book_path)
@@ -262,6 +299,7 @@ def after_grading(a: Assignment, folder: Path, out: Path, *, keep_missing: bool 
     book = Gradebook(out / "gradebook.sqlite")
     try:
         book.set_source(a.id, str(folder.resolve()))
+        book.set_meta(f"late_policy:{a.id}", describe_policy(a.id, repo)[0])
         meta = read_metadata(folder)
         present = {e.student for e in find_submissions(folder, a.id)}
         for student in present:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,10 +23,12 @@ def grades_dir(topic: str, out: Path | None) -> Path:
 def grade_folder_cmd(args, a, device: str) -> int:
     """``grade TOPIC FOLDER``: the batch, with the roster, one-student regrades and pruning around it."""
     from .batch import find_submissions, grade_folder
-    from .roster import after_grading, before_grading
+    from .roster import after_grading, before_grading, describe_policy
 
     out = grades_dir(a.id, args.out)
-    before_grading(a, args.submission, out, replace=args.replace)
+    before_grading(a, args.submission, out, replace=args.replace, policy_changed=args.policy_changed)
+    rule, where = describe_policy(a.id, a.repo)
+    print(f"late policy: {rule} (from {where})")
     folder, regrade = args.submission, args.regrade
     with tempfile.TemporaryDirectory(prefix="regrade-") as tmp:
         if args.student:
@@ -51,10 +54,18 @@ def grade_folder_cmd(args, a, device: str) -> int:
     print(f"graded {summary['graded']} of {summary['submissions']} submissions "
           f"({summary['skipped']} already in the gradebook) in {summary['seconds']:.1f} s "
           f"with {summary['jobs']} workers; gradebook, grades.csv and per-student feedback in {out}")
+    for name, why in summary.get("ignored", []):
+        print(f"ignored {name}: {why}")
+    errors, warnings = summary.get("errors", 0), summary.get("warnings", 0)
+    print(f"{summary['submissions'] - errors} graded, {errors} error{'s' * (errors != 1)}, "
+          f"{warnings} warning{'s' * (warnings != 1)}")
     if kept["dropped"]:
         print(f"dropped {len(kept['dropped'])} students no longer in {args.submission}: {', '.join(kept['dropped'])} "
               "(--keep-missing keeps them)")
-    return 0
+    if not summary["submissions"]:
+        print(f"error: no submission found in {args.submission} (notebooks, folders or zips)", file=sys.stderr)
+        return 1
+    return 1 if errors else 0
 
 
 def cmd_scores(args) -> int:

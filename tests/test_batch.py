@@ -161,3 +161,51 @@ def test_a_stalled_worker_is_replaced(toy, tmp_path, monkeypatch):
     rows = {r["student"]: r for r in Gradebook(tmp_path / "out" / "gradebook.sqlite").rows("toy")}
     assert rows["alice"]["score"] == rows["carol"]["score"] == 5.0
     assert "stalled" in rows["bob"]["errors"][0]
+
+
+def test_a_class_folder_as_students_leave_it(toy, tmp_path, capsys):
+    """JupyterLab's stale checkpoints and macOS's __MACOSX are never graded; of two notebooks the newer is
+    graded, with a warning the student and the instructor see and the file's name recorded; a stray
+    notes.txt is no student; the run ends with a summary line and fails when a row is an error."""
+    import argparse
+    import os
+
+    from autograder.term_cli import grade_folder_cmd
+
+    root = tmp_path / "class"
+    notebook(root / "alice" / "Copy of toy.ipynb")
+    notebook(root / "alice" / ".ipynb_checkpoints" / "Copy of toy-checkpoint.ipynb", add=WRONG_ADD)
+    notebook(root / "alice" / "__MACOSX" / "Copy of toy.ipynb", add=WRONG_ADD)
+    old = notebook(root / "bob" / "v1.ipynb", add=WRONG_ADD)
+    notebook(root / "bob" / "v2.ipynb")
+    os.utime(old, (1_600_000_000, 1_600_000_000))
+    notebook(root / ".ipynb_checkpoints" / "carol-checkpoint.ipynb", add=WRONG_ADD)
+    (root / "notes.txt").write_text("grading notes")
+    (root / "empty_folder").mkdir()
+    ignored = []
+    entries = {e.student: e for e in find_submissions(root, "toy", ignored)}
+    assert sorted(entries) == ["alice", "bob", "empty_folder"]
+    assert ignored == [("notes.txt", "not a notebook, a folder or a zip")]
+    assert entries["alice"].file == "Copy of toy.ipynb" and not entries["alice"].warning
+    assert entries["bob"].file == "v2.ipynb" and "2 notebooks" in entries["bob"].warning
+
+    out = tmp_path / "grades" / "toy"
+    args = argparse.Namespace(submission=root, out=out, replace=False, policy_changed=False, regrade=False,
+                              student=None, question=None, jobs=1, keep_missing=False)
+    assert grade_folder_cmd(args, toy, "cpu") == 1  # the empty folder is an error row
+    printed = capsys.readouterr().out
+    assert "ignored notes.txt: not a notebook, a folder or a zip" in printed
+    assert "2 graded, 1 error, 1 warning" in printed and "late policy:" in printed
+    rows = {r["student"]: r for r in Gradebook(out / "gradebook.sqlite").rows("toy")}
+    assert rows["alice"]["score"] == rows["bob"]["score"] == 5.0
+    bob = json.loads((out / "bob" / "results.json").read_text())
+    assert bob["extra_data"]["graded_file"] == "v2.ipynb" and "v2.ipynb was graded" in bob["output"]
+    with open(out / "grades.csv") as f:
+        csv_rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert csv_rows["bob"]["graded_file"] == "v2.ipynb" and "2 notebooks" in csv_rows["bob"]["warnings"]
+    assert csv_rows["alice"]["graded_file"] == "Copy of toy.ipynb"
+
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    args.submission, args.out = empty, tmp_path / "grades2" / "toy"
+    assert grade_folder_cmd(args, toy, "cpu") == 1
