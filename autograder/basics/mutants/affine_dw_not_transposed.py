@@ -1,0 +1,18 @@
+# MUTANT: affine
+# WHY: dw is built as dout^T x, which has the shape (M, D) of w transposed instead of w's (D, M)
+# %%
+# GRADED: affine
+import torch
+
+
+def affine_forward(x, w, b):
+    out = x.reshape(x.shape[0], -1) @ w + b
+    return out, (x, w)
+
+
+def affine_backward(dout, cache):
+    x, w = cache
+    dx = (dout @ w.T).reshape(x.shape)
+    dw = dout.T @ x.reshape(x.shape[0], -1)
+    db = dout.sum(dim=0)
+    return dx, dw, db

@@ -1,0 +1,15 @@
+# MUTANT: relu
+# WHY: the forward pass overwrites its input x with max(x, 0) (an in-place clamp_) instead of making a new tensor
+# %%
+# GRADED: relu
+import torch
+
+
+def relu_forward(x):
+    out = x.clamp_(min=0)
+    return out, x
+
+
+def relu_backward(dout, cache):
+    x = cache
+    return dout * (x > 0)
