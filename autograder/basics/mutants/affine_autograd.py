@@ -1,5 +1,5 @@
 # MUTANT: affine
-# WHY: the gradients come from autograd, which this assignment forbids: they must be computed by hand
+# WHY: the gradients come from autograd, which this assignment forbids: they are not computed by hand
 # %%
 # GRADED: affine
 import torch

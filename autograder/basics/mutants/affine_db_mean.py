@@ -1,8 +1,7 @@
 # MUTANT: affine
-# WHY: db averages the upstream gradient over the batch instead of summing it (the bias is used once per example)
+# WHY: db averages the upstream gradient over the batch instead of adding up every example's share
 # %%
 # GRADED: affine
-import torch
 
 
 def affine_forward(x, w, b):

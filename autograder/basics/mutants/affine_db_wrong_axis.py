@@ -1,8 +1,7 @@
 # MUTANT: affine
-# WHY: db sums the upstream gradient over the wrong axis (over the outputs of each example, not over the batch)
+# WHY: db reduces the upstream gradient over the wrong axis (each example's outputs, not the batch)
 # %%
 # GRADED: affine
-import torch
 
 
 def affine_forward(x, w, b):

@@ -1,8 +1,7 @@
 # MUTANT: affine
-# WHY: dw is divided by the batch size, but the upstream gradient already carries the loss's 1/N
+# WHY: dw is divided by the batch size once more, although the upstream gradient already holds the 1/N
 # %%
 # GRADED: affine
-import torch
 
 
 def affine_forward(x, w, b):

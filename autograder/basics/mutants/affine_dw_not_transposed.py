@@ -1,8 +1,7 @@
 # MUTANT: affine
-# WHY: dw is built as dout^T x, which has the shape (M, D) of w transposed instead of w's (D, M)
+# WHY: dw combines x and dout in the wrong order, giving the transpose of w's shape
 # %%
 # GRADED: affine
-import torch
 
 
 def affine_forward(x, w, b):

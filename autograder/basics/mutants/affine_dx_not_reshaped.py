@@ -1,9 +1,8 @@
 # MUTANT: affine
-# WHY: dx keeps the flattened shape (N, D) instead of the shape of the original x
+# WHY: dx keeps the flattened (N, D) shape instead of the shape of the original x
 # CORNER: x with more than two dimensions
 # %%
 # GRADED: affine
-import torch
 
 
 def affine_forward(x, w, b):

@@ -1,8 +1,7 @@
 # MUTANT: affine
-# WHY: the forward pass forgets to add the bias b
+# WHY: the forward pass leaves out the bias b
 # %%
 # GRADED: affine
-import torch
 
 
 def affine_forward(x, w, b):

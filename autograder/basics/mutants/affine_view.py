@@ -1,9 +1,8 @@
 # MUTANT: affine
-# WHY: x is flattened with view, which fails for a tensor that is not contiguous in memory (reshape copies when it must)
+# WHY: the flattening of x fails for an input that is not contiguous in memory (a transposed view)
 # CORNER: x that is not contiguous in memory (a transposed view)
 # %%
 # GRADED: affine
-import torch
 
 
 def affine_forward(x, w, b):

@@ -1,5 +1,5 @@
 # MUTANT: mlp
-# WHY: the second layer is fed the pre-activations a instead of the ReLU's output, so the network has no nonlinearity
+# WHY: the second layer reads the pre-activations instead of the ReLU's output (no nonlinearity)
 # %%
 # GRADED: mlp
 import torch
@@ -17,15 +17,15 @@ class TwoLayerNet:
 
     def loss(self, X, y=None):
         W1, b1, W2, b2 = self.params["W1"], self.params["b1"], self.params["W2"], self.params["b2"]
-        a, cache1 = affine_forward(X, W1, b1)
-        hidden, cache_relu = relu_forward(a)
-        scores, cache2 = affine_forward(a, W2, b2)
+        a, cache1 = affine_forward(X, W1, b1)  # noqa: F821
+        hidden, cache_relu = relu_forward(a)  # noqa: F821
+        scores, cache2 = affine_forward(a, W2, b2)  # noqa: F821
         if y is None:
             return scores
-        data_loss, dscores = softmax_loss(scores, y)
+        data_loss, dscores = softmax_loss(scores, y)  # noqa: F821
         loss = data_loss + 0.5 * self.reg * ((W1 * W1).sum() + (W2 * W2).sum())
-        dhidden, dW2, db2 = affine_backward(dscores, cache2)
-        da = relu_backward(dhidden, cache_relu)
-        _, dW1, db1 = affine_backward(da, cache1)
+        dhidden, dW2, db2 = affine_backward(dscores, cache2)  # noqa: F821
+        da = relu_backward(dhidden, cache_relu)  # noqa: F821
+        _, dW1, db1 = affine_backward(da, cache1)  # noqa: F821
         grads = {"W1": dW1 + self.reg * W1, "b1": db1, "W2": dW2 + self.reg * W2, "b2": db2}
         return loss, grads

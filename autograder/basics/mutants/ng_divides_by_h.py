@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: the centred difference is divided by h, but the two points x + h and x - h are 2h apart
+# WHY: the centred difference is divided by h, but the two evaluation points are 2h apart
 # %%
 # GRADED: numerical_gradient
 import itertools

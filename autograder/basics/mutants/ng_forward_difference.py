@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: a one-sided difference (f(x + h) - f(x)) / h, whose error shrinks only like h, instead of the centred one
+# WHY: a one-sided difference (error of order h) is used instead of the centred one
 # %%
 # GRADED: numerical_gradient
 import itertools

@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: the step h the caller passes is ignored (1e-5 is always used)
+# WHY: the step h the caller passes is ignored
 # CORNER: a step h other than the default
 # %%
 # GRADED: numerical_gradient

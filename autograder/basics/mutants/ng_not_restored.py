@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: each entry of x is left at x - h after it is perturbed, instead of being put back
+# WHY: each entry of x is left perturbed after its difference is taken, instead of being put back
 # %%
 # GRADED: numerical_gradient
 import itertools

@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: a copy of x is perturbed, so a function that reads x itself (like lambda _: model.loss(X, y)[0]) never sees the change and every gradient comes out 0
+# WHY: a copy of x is perturbed, so a function that reads x itself never sees the change
 # %%
 # GRADED: numerical_gradient
 import itertools

@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: x is put back by adding and subtracting h, which does not give back exactly the original numbers in floating point
+# WHY: x is put back by adding and subtracting h, which does not give back the exact floats
 # %%
 # GRADED: numerical_gradient
 import itertools

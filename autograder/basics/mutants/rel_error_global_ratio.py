@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: rel_error divides the largest difference by the largest |a| + |b|, instead of taking the largest ratio entry by entry (a small gradient entry that is completely wrong then goes unnoticed)
+# WHY: rel_error divides the largest difference by the largest magnitude, not entry by entry
 # %%
 # GRADED: numerical_gradient
 import itertools

@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: rel_error averages the entrywise ratios instead of taking the largest, so one bad entry is diluted by the good ones
+# WHY: rel_error averages the entrywise ratios instead of taking the largest one
 # %%
 # GRADED: numerical_gradient
 import itertools

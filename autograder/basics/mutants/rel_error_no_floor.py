@@ -1,5 +1,5 @@
 # MUTANT: numerical_gradient
-# WHY: rel_error divides by |a| + |b| without the floor of 1e-8, so two entries that are both 0 give 0 / 0 = nan
+# WHY: rel_error has no floor in its denominator, so two zero entries give 0 / 0 = nan
 # CORNER: entries where both tensors are exactly zero
 # %%
 # GRADED: numerical_gradient

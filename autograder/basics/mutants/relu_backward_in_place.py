@@ -1,8 +1,7 @@
 # MUTANT: relu
-# WHY: the backward pass zeroes entries of the upstream gradient dout in place and returns it, changing the caller's tensor
+# WHY: the backward pass overwrites the caller's upstream gradient dout
 # %%
 # GRADED: relu
-import torch
 
 
 def relu_forward(x):

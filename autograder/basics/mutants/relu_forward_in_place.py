@@ -1,8 +1,7 @@
 # MUTANT: relu
-# WHY: the forward pass overwrites its input x with max(x, 0) (an in-place clamp_) instead of making a new tensor
+# WHY: the forward pass overwrites its input x instead of making a new tensor
 # %%
 # GRADED: relu
-import torch
 
 
 def relu_forward(x):

@@ -1,9 +1,8 @@
 # MUTANT: relu
-# WHY: the gradient is passed where x >= 0, so at exactly x = 0 it is dout instead of torch's 0
+# WHY: the gradient is passed at x exactly 0 too, where torch's convention gives 0
 # CORNER: x exactly 0
 # %%
 # GRADED: relu
-import torch
 
 
 def relu_forward(x):

@@ -1,8 +1,7 @@
 # MUTANT: relu
-# WHY: the gradient is dout times the ReLU's output instead of dout times the 0/1 mask of where x > 0
+# WHY: the upstream gradient is multiplied by the ReLU's output instead of by a 0/1 mask
 # %%
 # GRADED: relu
-import torch
 
 
 def relu_forward(x):

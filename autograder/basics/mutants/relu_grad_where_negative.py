@@ -1,8 +1,7 @@
 # MUTANT: relu
-# WHY: the gradient is passed where x < 0 and blocked where x > 0 (the mask is the wrong way round)
+# WHY: the mask is the wrong way round: the gradient passes where the input was negative
 # %%
 # GRADED: relu
-import torch
 
 
 def relu_forward(x):

@@ -1,5 +1,5 @@
 # MUTANT: sgd_momentum
-# WHY: the learning rate multiplies the velocity when stepping (v = mu v - dw, w + lr v) instead of the gradient inside it
+# WHY: the learning rate scales the velocity when stepping instead of the gradient inside it
 # %%
 # GRADED: sgd_momentum
 import torch

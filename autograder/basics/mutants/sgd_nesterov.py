@@ -1,5 +1,5 @@
 # MUTANT: sgd_momentum
-# WHY: the step is Nesterov's look-ahead (w + mu v - lr dw) instead of plain momentum's w + v
+# WHY: the step is Nesterov's look-ahead instead of plain momentum's w + v
 # %%
 # GRADED: sgd_momentum
 import torch

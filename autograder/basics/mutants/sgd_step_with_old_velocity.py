@@ -1,5 +1,5 @@
 # MUTANT: sgd_momentum
-# WHY: w moves along the old velocity, before the velocity is updated with the new gradient
+# WHY: w moves along the old velocity, before the velocity takes in the new gradient
 # %%
 # GRADED: sgd_momentum
 import torch

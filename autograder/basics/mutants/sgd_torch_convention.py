@@ -1,5 +1,5 @@
 # MUTANT: sgd_momentum
-# WHY: torch's convention (buffer = momentum * buffer + dw, w - lr * buffer) is stored as the velocity, which is CS231n's v divided by -lr
+# WHY: the velocity is stored in torch's convention (a buffer without the -lr factor), not CS231n's
 # %%
 # GRADED: sgd_momentum
 import torch

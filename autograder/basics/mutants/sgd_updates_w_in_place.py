@@ -1,5 +1,5 @@
 # MUTANT: sgd_momentum
-# WHY: w is updated in place (w += v) instead of returning a new tensor, which changes the caller's tensor
+# WHY: w is updated in place, which changes the caller's tensor
 # %%
 # GRADED: sgd_momentum
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: sgd_momentum
-# WHY: the new velocity is not stored in config, so every step starts again from zero velocity (plain SGD)
+# WHY: the new velocity is not stored in config, so every step starts again from zero velocity
 # %%
 # GRADED: sgd_momentum
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: sgd_momentum
-# WHY: the velocity is kept with the opposite sign (v = mu v + lr dw, w - v): the same steps, but config holds -v
+# WHY: the velocity stored in config has the opposite sign (the steps are right, the state is not)
 # %%
 # GRADED: sgd_momentum
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: softmax_loss
-# WHY: one max over the whole batch is subtracted instead of each row's own max, so rows far below it underflow to 0 / 0
+# WHY: one max over the whole batch is subtracted instead of each row's own max
 # CORNER: rows whose scores differ by about 1000 from the other rows'
 # %%
 # GRADED: softmax_loss

@@ -1,5 +1,5 @@
 # MUTANT: softmax_loss
-# WHY: the loss takes the log of a probability, which underflows to log(0) = -inf when the right class scores far below the best one
+# WHY: the loss is the log of a probability, which is -inf when that probability underflows
 # CORNER: the right class scoring about 1000 below the best one
 # %%
 # GRADED: softmax_loss

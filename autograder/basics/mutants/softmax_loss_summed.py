@@ -1,5 +1,5 @@
 # MUTANT: softmax_loss
-# WHY: the loss is summed over the batch instead of averaged (and dscores lacks the 1/N)
+# WHY: the loss is summed over the batch instead of averaged
 # %%
 # GRADED: softmax_loss
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: softmax_loss
-# WHY: the scores are exponentiated without subtracting each row's max: exp overflows to inf for large scores
+# WHY: the scores are exponentiated without the max shift, so exp overflows for large scores
 # CORNER: scores of magnitude 1000
 # %%
 # GRADED: softmax_loss

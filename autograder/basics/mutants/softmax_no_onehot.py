@@ -1,5 +1,5 @@
 # MUTANT: softmax_loss
-# WHY: dscores is the probabilities over N, without subtracting 1 at the right class
+# WHY: dscores lacks the -1 at each row's right class
 # %%
 # GRADED: softmax_loss
 import torch

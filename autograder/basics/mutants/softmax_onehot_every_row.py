@@ -1,5 +1,5 @@
 # MUTANT: softmax_loss
-# WHY: 1 is subtracted in every row at every label's column, not only at each row's own label
+# WHY: the -1 is put in every row at every label's column, not only at each row's own label
 # %%
 # GRADED: softmax_loss
 import torch

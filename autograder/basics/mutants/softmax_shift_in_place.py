@@ -1,5 +1,5 @@
 # MUTANT: softmax_loss
-# WHY: the row max is subtracted from scores in place, which changes the caller's tensor
+# WHY: the row max is subtracted from the caller's scores tensor in place
 # %%
 # GRADED: softmax_loss
 import torch

@@ -2,11 +2,10 @@
 # WHY: the loss is returned as a tensor instead of a Python float
 # %%
 # GRADED: train
-import torch
 
 
 def train_step(model, X, y, configs):
     loss, grads = model.loss(X, y)
     for name in list(model.params):
-        model.params[name], configs[name] = sgd_momentum(model.params[name], grads[name], configs.get(name))
+        model.params[name], configs[name] = sgd_momentum(model.params[name], grads[name], configs.get(name))  # noqa: F821
     return loss

@@ -139,7 +139,7 @@ def torch_loss_and_grads(params, X, y, reg):
         scores = net(X)
         loss = F.cross_entropy(scores, y) + 0.5 * reg * (net[0].weight.square().sum() + net[2].weight.square().sum())
         gW1, gb1, gW2, gb2 = torch.autograd.grad(loss, [net[0].weight, net[0].bias, net[2].weight, net[2].bias])
-    return scores.detach(), float(loss), {"W1": gW1.T, "b1": gb1, "W2": gW2.T, "b2": gb2}
+    return scores.detach(), float(loss.detach()), {"W1": gW1.T, "b1": gb1, "W2": gW2.T, "b2": gb2}
 
 
 # --------------------------------------------------------------------------- optimizer

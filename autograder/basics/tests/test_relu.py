@@ -67,7 +67,8 @@ def test_both_signs_in_one_tensor(sub, observe, device, gen):
 
 def test_float32(sub, observe, device, gen):
     """keeps float32 in float32"""
-    x, dout = away_from_zero(gen, 3, 4, dtype=torch.float32).to(device), randn(gen, 3, 4, dtype=torch.float32).to(device)
+    x = away_from_zero(gen, 3, 4, dtype=torch.float32).to(device)
+    dout = randn(gen, 3, 4, dtype=torch.float32).to(device)
     got = run(sub, x, dout)
     ok = bool(all(t.dtype == torch.float32 for t in got))
     assert ok, f"out and dx must stay float32 for float32 inputs, got {[str(t.dtype) for t in got]}"

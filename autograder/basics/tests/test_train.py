@@ -51,7 +51,8 @@ def train_with_trusted_step(sub, model, X, y, configs):
     with substitute(sub, sgd_momentum=H.trusted_sgd_momentum):
         loss = sub.train_step(model, X, y, configs)
     ok = bool(type(loss) is float)
-    assert ok, f"train_step must return the loss as a Python float (float(loss) or loss.item()), got {type(loss).__name__}"
+    assert ok, (f"train_step must return the loss as a Python float (float(loss) or loss.item()), got "
+                f"{type(loss).__name__}")
     return loss, before
 
 
@@ -173,9 +174,10 @@ def test_learns_spirals(sub, observe, device, gen):
     first, last = sum(losses[:20]) / 20, sum(losses[-20:]) / 20
     ok = bool(math.isfinite(last) and accuracy >= THRESHOLD)
     assert ok, (
-        f"after {STEPS} steps of SGD with momentum {MOMENTUM} (lr {LR}, batches of {BATCH}) your TwoLayerNet classifies "
-        f"{accuracy:.1%} of held-out spiral points correctly (the reference reaches about 98%; {THRESHOLD:.0%} is "
-        f"needed, chance is 33%); the training loss went from {first:.3f} to {last:.3f}. Check train_step, and since "
-        "this trains your own network with your own optimizer, the mlp and sgd_momentum tests too")
+        f"after {STEPS} steps of SGD with momentum {MOMENTUM} (lr {LR}, batches of {BATCH}) your TwoLayerNet "
+        f"classifies {accuracy:.1%} of held-out spiral points correctly (the reference reaches about 98%; "
+        f"{THRESHOLD:.0%} is needed, chance is 33%); the training loss went from {first:.3f} to {last:.3f}. Check "
+        "train_step, and since this trains your own network with your own optimizer, the mlp and sgd_momentum "
+        "tests too")
     observe("held-out accuracy", accuracy, rtol=0.0, atol=1.0 - THRESHOLD)
     observe("training loss went down", last < first - 0.3)

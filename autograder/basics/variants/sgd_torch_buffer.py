@@ -4,7 +4,6 @@
 # a new config dict is returned.
 # %%
 # GRADED: sgd_momentum
-import torch
 
 
 def sgd_momentum(w, dw, config=None):

