@@ -723,17 +723,18 @@ check("sgd_momentum")
 # %% [markdown]
 # ### Experiment: a ravine
 #
-# The quadratic $f(w) = \tfrac12 (w_1^2 + 25\, w_2^2)$ is 25 times steeper across its valley ($w_2$) than
-# along it ($w_1$), like the loss surface of a badly conditioned network. Gradient descent is stable
-# only for $\eta < 2/25$ (the steep direction), and at that learning rate it crawls along the shallow
-# one. We run your `sgd_momentum` with $\mu = 0$ (plain gradient descent) and $\mu = 0.9$ from the same start.
+# The quadratic $f(w) = \tfrac12 (w_1^2 + 100\, w_2^2)$ is 100 times steeper across its valley ($w_2$)
+# than along it ($w_1$), like the loss surface of a badly conditioned network. Gradient descent is
+# stable only for $\eta < 2/100$ (the steep direction), and at such a learning rate it crawls along the
+# shallow one. We run your `sgd_momentum` with $\mu = 0$ (plain gradient descent) and $\mu = 0.9$ from the
+# same start, both with $\eta = 0.018$.
 
 # %%
 require("sgd_momentum")
-curv = torch.tensor([1.0, 25.0], dtype=F64)  # the Hessian's diagonal
+curv = torch.tensor([1.0, 100.0], dtype=F64)  # the Hessian's diagonal
 
 
-def ravine_run(momentum, lr=0.06, steps=60 if SMOKE else 150):
+def ravine_run(momentum, lr=0.018, steps=60 if SMOKE else 150):
     w, config, path = torch.tensor([-9.0, 1.0], dtype=F64), {"learning_rate": lr, "momentum": momentum}, []
     for _ in range(steps):
         path.append(w)
@@ -744,12 +745,12 @@ def ravine_run(momentum, lr=0.06, steps=60 if SMOKE else 150):
 paths = {"plain gradient descent (mu = 0)": ravine_run(0.0), "momentum (mu = 0.9)": ravine_run(0.9)}
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
 g1, g2 = torch.meshgrid(torch.linspace(-10, 3, 200, dtype=F64), torch.linspace(-1.6, 1.6, 200, dtype=F64), indexing="xy")
-axes[0].contour(g1, g2, 0.5 * (g1**2 + 25 * g2**2), levels=20, cmap="Greys", linewidths=0.6)
+axes[0].contour(g1, g2, 0.5 * (g1**2 + 100 * g2**2), levels=20, cmap="Greys", linewidths=0.6)
 for (label, path), color in zip(paths.items(), ["C0", "C1"]):
     axes[0].plot(path[:40, 0], path[:40, 1], "o-", ms=2.5, lw=1, color=color, label=label + " (first 40 steps)")
     axes[1].semilogy([0.5 * float((curv * p * p).sum()) for p in path], color=color, label=label)
 axes[0].plot(0, 0, "k*", ms=10)
-axes[0].set_title("f(w) = (w1^2 + 25 w2^2) / 2, learning rate 0.06")
+axes[0].set_title("f(w) = (w1^2 + 100 w2^2) / 2, learning rate 0.018")
 axes[0].legend(fontsize=8)
 axes[1].set_xlabel("step")
 axes[1].set_ylabel("f(w)")

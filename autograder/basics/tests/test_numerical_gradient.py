@@ -70,7 +70,14 @@ def both_ways(sub, fn, x, **kwargs):
 
 
 def check_rel_error(sub, observe, gen, a, what):
-    """The student's rel_error of a against a version perturbed by about 1e-3 (relative), against the tests'."""
+    """The student's rel_error of a against a version perturbed by about 1e-3 (relative), against the tests'.
+
+    Three entries of very different magnitudes (about 1e-3, 1 and 30) are appended to a, so that the
+    largest entrywise ratio (at the small entry) differs from the mean of the ratios and from the
+    largest difference over the largest magnitude, whatever the shape of a (also for one entry).
+    """
+    extra = randn(gen, 3).to(a.device, a.dtype) * torch.tensor([1e-3, 1.0, 30.0], dtype=a.dtype, device=a.device)
+    a = torch.cat([a.flatten(), extra])
     b = a * (1 + 1e-3 * randn(gen, *a.shape).to(a.device)) + 1e-4 * randn(gen, *a.shape).to(a.device)
     r = sub.rel_error(a, b)
     ok = bool(type(r) is float or (type(r) is torch.Tensor and r.numel() == 1))
