@@ -385,11 +385,12 @@ for label, errs in curves.items():
 # leaving $\tfrac{h^2}{6} f'''$. As $h$ shrinks, rounding takes over: $f$ is only known to about
 # $\epsilon |f|$, and dividing that by $h$ gives an error $\approx \epsilon |f| / h$ that grows as $h$ falls
 # (the left, rising branch). The best $h$ balances the two: for the centred difference
-# $h \approx \epsilon^{1/3}$, about $10^{-5}$ in float64 (we measured the best at $10^{-5}$ with an error
-# near $10^{-11}$, and the one-sided best near $10^{-8}$ at only about $10^{-8}$), and in float32
-# ($\epsilon \approx 10^{-7}$) already $h \approx 10^{-2}$ to $10^{-3}$ with an error near $10^{-5}$:
-# at $h = 10^{-5}$ float32 is off by about $10^{-2}$, which would flag a correct gradient as wrong, so we
-# check in float64. A ReLU network is not differentiable where a pre-activation is exactly 0: if a
+# $h \approx \epsilon^{1/3}$, about $10^{-5}$ in float64 (we measured the best centred error, about
+# $2 \times 10^{-9}$, at $h = 10^{-6}$ and the same at $10^{-5}$, while the one-sided difference is
+# $9 \times 10^{-5}$ off at $h = 10^{-5}$ and at best $2.5 \times 10^{-7}$, near $h = 10^{-8} \approx \sqrt\epsilon$). In
+# float32 ($\epsilon \approx 10^{-7}$) the turn comes at $h \approx 10^{-3}$ with an error near $10^{-3}$,
+# and at $h = 10^{-5}$ float32 is off by about $2 \times 10^{-2}$, which would flag a correct gradient as
+# wrong: we check in float64. A ReLU network is not differentiable where a pre-activation is exactly 0: if a
 # perturbation of $\pm h$ moves some unit across its kink, the centred difference averages two
 # different slopes and the relative error of that entry jumps to $10^{-6}$ or worse although the
 # backward pass is right (fewer examples, or inputs away from the kinks, make it go away).
@@ -996,15 +997,17 @@ plt.show()
 # side (the activation images show exactly that: a dark half and a bright gradient), and the units
 # with the largest $\|W_2[j]\|$ matter most. The scores are weighted sums of these ramps, so they are
 # piecewise linear and the decision boundary is made of straight pieces that can only bend on the
-# units' lines; in the 8-unit plot the boundary turns where the lines cross the arms and the units
-# place their lines around the centre, where the arms meet (that network reached about 0.84 held-out
-# accuracy). With 2 units there are only two lines and the plane is cut into at most four linear
-# pieces: the spirals are out of reach (0.54 held out), 4 units do a little better (0.66), 8 units
-# reach 0.87 and 32 or 128 units 0.98 to 0.99, because every extra unit is one more place where the
-# boundary can bend to follow the arms. Regularisation shrinks the weights (the norm fell from about
-# 50 with no penalty to about 15 at 0.01 and 8 at 0.1) and makes the boundary smoother and rounder; up
-# to about $10^{-3}$ it costs nothing (0.98), at 0.03 the boundary starts cutting through the outer arms
-# (0.94) and at 0.1 the network underfits (0.74): the penalty then wins over fitting the data.
+# units' lines: in the 8-unit plot the boundary turns where the lines cross the arms, and the lines
+# crowd around the centre, where the arms meet and the classes change fastest (that network reached
+# 0.995 held out after 2000 steps). With 2 units there are only two lines, the plane is cut into at
+# most four linear pieces and the spirals are out of reach (0.54 held out in the 1000-step sweep);
+# 4 units do a little better (0.68), 8 units reach 0.98 and 32 or 128 units 0.998, because every extra
+# unit is one more place where the boundary can bend to follow the arms (and extra units also make
+# the optimisation easier). Regularisation shrinks the weights (the norm fell from about 22 with no
+# penalty to 16 at $10^{-3}$, 7 at $10^{-2}$ and about 1 at 0.1) and makes the boundary smoother and
+# rounder; up to about $10^{-3}$ it costs nothing (0.995), at $10^{-2}$ the boundary already cuts
+# through the outer arms (0.81) and from 0.03 on the network underfits (about 0.6): the penalty then
+# wins over fitting the data.
 # END SOLUTION
 
 # %% [markdown]
@@ -1075,23 +1078,22 @@ print(f"constant lr: largest difference over {steps_total} steps {max(same):.1e}
 #
 # BEGIN SOLUTION
 # Plain gradient descent multiplies the error along each direction by $1 - \eta\,\lambda_i$ per step, so
-# it diverges across the valley unless $\eta < 2/25$; at $\eta = 0.06$ the steep direction already
-# over-shoots and flips sign every step, and along the valley it shrinks by only $1 - 0.06 = 0.94$ per
-# step, so after 150 steps $f$ is still about $4 \times 10^{-7}$ ... of its start only because of that
-# slow geometric crawl ($f \approx 4 \times 10^{-7}$ from 65 at the start). With $\mu = 0.9$ the velocity
-# accumulates the consistent gradient along $w_1$ (up to $1/(1-\mu) = 10$ times the plain step) and
-# the alternating gradients across the valley largely cancel, so the path rolls down the valley in a
-# few long strides with a damped oscillation: momentum reached $f \approx 10^{-15}$ in the same 150 steps
-# and passed $10^{-6}$ about twice as fast. On the spirals the same happened: with $\eta = 0.1$, the
-# momentum run's loss fell far faster (its boundary already follows the arms at step 200 while plain
-# SGD's is still almost linear), finishing with a training loss near 0.03 and 0.99 held out against
-# about 0.26 and 0.92 for plain SGD after 2000 steps. Against autograd and `torch.optim.SGD`, with a
-# constant learning rate the weights agreed to about $10^{-15}$ over all 300 steps: the same trajectory
-# in float64, since $v = -\eta\, b$ exactly. After the learning rate dropped to 0.01 at step 150 they
-# parted (by about $10^{-2}$ at the end): torch's step $-\eta_{new}\, b$ rescales the whole buffer,
-# including the memory of old gradients, by the new rate at once, while our velocity still holds
-# steps taken with $\eta = 0.1$ and decays them only by $\mu$ per step, so the two are different
-# algorithms as soon as $\eta$ changes.
+# it diverges across the valley unless $\eta < 2/100$; at $\eta = 0.018$ the steep direction already
+# over-shoots and flips sign every step (factor $1 - 1.8 = -0.8$), while along the valley the error
+# shrinks by only $1 - 0.018 = 0.982$ per step: after 150 steps $f$ had only fallen from 90.5 to 0.18.
+# With $\mu = 0.9$ the velocity accumulates the consistent gradient along $w_1$ (up to $1/(1-\mu) = 10$
+# times the plain step), while across the valley the alternating gradients largely cancel in it, so
+# the path rolls down the valley in long strides with a damped oscillation: momentum was below the
+# plain run's final $f$ after about 60 steps and ended at $1.4 \times 10^{-5}$, four orders of
+# magnitude lower. On the spirals ($\eta = 0.1$) momentum helped as well: its loss curve drops much
+# earlier and its boundary follows the arms at steps where plain SGD's is still coarse; after 2000
+# steps it had a training loss of 0.04 and 0.998 held out against 0.15 and 0.98 for plain SGD. Against
+# autograd and `torch.optim.SGD`, with a constant learning rate the weights agreed to $2 \times 10^{-15}$
+# over all 300 steps, the same trajectory in float64 since $v = -\eta\, b$ exactly. After the learning
+# rate dropped to 0.01 at step 150 they parted (by about $4 \times 10^{-2}$ at the end): torch's step
+# $-\eta_{new}\, b$ rescales the whole buffer, including the memory of old gradients, by the new rate at
+# once, while our velocity still holds steps taken with $\eta = 0.1$ and lets them decay only by $\mu$
+# per step, so the two are different algorithms as soon as $\eta$ changes.
 # END SOLUTION
 
 # %% [markdown]
