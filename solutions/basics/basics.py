@@ -44,11 +44,13 @@
 # that your gradients are computed without them. The experiments are not graded, but you need them
 # for the written questions.
 #
-# **Run time.** At full size the whole notebook ran in about 25 s on a 2-core CPU (most of it in the
-# training runs of section 7: hundreds of small steps; allow a minute or two on an older laptop). A GPU
-# does not help at this size: the tensors are tiny. Set the environment variable `COURSE_SMOKE=1`
-# before starting Jupyter (or add `import os; os.environ["COURSE_SMOKE"] = "1"` to the setup cell) to
-# run every experiment at a tiny size (about 10 s, most of it importing torch and drawing).
+# **Run time.** At full size the whole notebook took 150 s on a 2-core CPU that other jobs were
+# sharing at the time (so an idle laptop should be faster); most of it goes to the training runs of
+# section 9 (thousands of small steps; the width, learning-rate and regularisation sweeps alone take a
+# third) and to the Python double loop of the warm-up. A GPU does not help at this size: the tensors are
+# tiny. Set the environment variable `COURSE_SMOKE=1` before starting Jupyter (or add
+# `import os; os.environ["COURSE_SMOKE"] = "1"` to the setup cell) to run every experiment at a tiny
+# size (80 s on the same busy machine, most of it starting the kernel, importing torch and drawing).
 #
 # **Notation.** Shapes use these letters:
 #
