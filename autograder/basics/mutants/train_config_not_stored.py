@@ -1,5 +1,6 @@
 # MUTANT: train
 # WHY: the config sgd_momentum returns is not stored back, so the velocity can be lost
+# CORNER: an sgd_momentum that returns a new config dict instead of updating the one it was given
 # %%
 # GRADED: train
 
