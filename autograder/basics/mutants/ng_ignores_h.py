@@ -1,0 +1,26 @@
+# MUTANT: numerical_gradient
+# WHY: the step h the caller passes is ignored
+# CORNER: a step h other than the default
+# %%
+# GRADED: numerical_gradient
+import itertools
+
+import torch
+
+
+def numerical_gradient(f, x, h=1e-5):
+    grad = torch.zeros_like(x)
+    for idx in itertools.product(*(range(n) for n in x.shape)):
+        old = x[idx].item()
+        x[idx] = old + 1e-5
+        f_plus = float(f(x))
+        x[idx] = old - 1e-5
+        f_minus = float(f(x))
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / (2 * 1e-5)
+    return grad
+
+
+def rel_error(a, b):
+    a, b = a.to(torch.float64), b.to(torch.float64)
+    return ((a - b).abs() / (a.abs() + b.abs()).clamp(min=1e-8)).max().item()

@@ -1,0 +1,26 @@
+# MUTANT: numerical_gradient
+# WHY: a copy of x is perturbed, so a function that reads x itself never sees the change
+# %%
+# GRADED: numerical_gradient
+import itertools
+
+import torch
+
+
+def numerical_gradient(f, x, h=1e-5):
+    grad = torch.zeros_like(x)
+    x = x.clone()
+    for idx in itertools.product(*(range(n) for n in x.shape)):
+        old = x[idx].item()
+        x[idx] = old + h
+        f_plus = float(f(x))
+        x[idx] = old - h
+        f_minus = float(f(x))
+        x[idx] = old
+        grad[idx] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def rel_error(a, b):
+    a, b = a.to(torch.float64), b.to(torch.float64)
+    return ((a - b).abs() / (a.abs() + b.abs()).clamp(min=1e-8)).max().item()

@@ -1,0 +1,17 @@
+# MUTANT: softmax_loss
+# WHY: the scores are exponentiated without the max shift, so exp overflows for large scores
+# CORNER: scores of magnitude 1000
+# %%
+# GRADED: softmax_loss
+import torch
+
+
+def softmax_loss(scores, y):
+    N = scores.shape[0]
+    rows = torch.arange(N, device=scores.device)
+    log_probs = scores - scores.exp().sum(dim=1, keepdim=True).log()
+    loss = -log_probs[rows, y].mean()
+    dscores = log_probs.exp()
+    dscores[rows, y] -= 1
+    dscores = dscores / N
+    return loss, dscores
