@@ -266,9 +266,13 @@ def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu",
 
         bar = tqdm(total=len(todo), desc=f"grading {a.id}", unit="sub")
     try:
+        from .scores import adjusted
+
+        overrides = book.overrides(a.id)
         for row in _supervise(a, todo, jobs, previous, deadline_seconds(a)):
             book.put(a.id, row)
-            write_student_files(out / _safe(row["student"]), row["results"])
+            write_student_files(out / _safe(row["student"]), adjusted(row["results"],
+                                                                      overrides.get(row["student"], {}), a))
             if bar is not None:
                 bar.update(1)
     finally:

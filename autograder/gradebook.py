@@ -155,6 +155,11 @@ class Gradebook:
                         (topic, student, question, float(delta), reason, author, _now()))
         self.db.commit()
 
+    def remove_override(self, topic: str, student: str, question: str) -> None:
+        self.db.execute("DELETE FROM overrides WHERE topic = ? AND student = ? AND question = ?",
+                        (topic, student, question))
+        self.db.commit()
+
     def overrides(self, topic: str) -> dict[str, dict[str, dict]]:
         """student -> question -> {delta, reason, author, at}."""
         out: dict[str, dict[str, dict]] = {}

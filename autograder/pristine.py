@@ -57,12 +57,14 @@ class Pristine:
 
     def restore(self) -> list[str]:
         """Put back what was swapped; return the dotted names that had been (empty if none)."""
+        from .policy import is_guard
+
         changed = []
         for name, mod in self.modules.items():
-            if mod is not None and sys.modules.get(name) is not mod:
+            now = sys.modules.get(name)
+            if mod is not None and now is not mod and not (now is not None and is_guard(now)):
                 sys.modules[name] = mod
                 changed.append(f"sys.modules[{name!r}]")
-        from .policy import is_guard
 
         for label, obj, attrs in self.saved:
             current = vars(obj)

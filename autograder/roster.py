@@ -265,17 +265,6 @@ def before_grading(a: Assignment, folder: Path, out: Path, *, replace: bool = Fa
             finally:
                 book.close()
     book_path = out / "gradebook.sqlite"
-    if book_path.exists():
-        rule, where = describe_policy(a.id, a.repo)
-        book = Gradebook(book_path)
-        try:
-            old = book.meta(f"late_policy:{a.id}")
-        finally:
-            book.close()
-        if old and old != rule and not policy_changed:
-            raise RosterError(f"the late policy is not the one {out} was graded with: it was \"{old}\", now it is "
-                              f"\"{rule}\" (from {where}); set {COURSE_ENV} to the term's course.toml, or pass "
-                              "--policy-changed to regrade under the new policy")
     if not book_path.exists():
         return
     book = Gradebook(book_path)
@@ -288,6 +277,17 @@ def before_grading(a: Assignment, folder: Path, out: Path, *, replace: bool = Fa
             book.prune(a.id, set())
     finally:
         book.close()
+    if book_path.exists():
+        rule, where = describe_policy(a.id, a.repo)
+        book = Gradebook(book_path)
+        try:
+            old = book.meta(f"late_policy:{a.id}")
+        finally:
+            book.close()
+        if old and old != rule and not (policy_changed or replace):
+            raise RosterError(f"the late policy is not the one {out} was graded with: it was \"{old}\", now it is "
+                              f"\"{rule}\" (from {where}); set {COURSE_ENV} to the term's course.toml, or pass "
+                              "--policy-changed to regrade under the new policy")
 
 
 def after_grading(a: Assignment, folder: Path, out: Path, *, keep_missing: bool = False,

@@ -111,21 +111,82 @@ def import_scores(a: Assignment, csv_path: Path, out: Path, entered_by: str | No
     return {"scores": len(good), "students": len({g[0] for g in good})}
 
 
-def override(a: Assignment, out: Path, student: str, question: str, delta: float, reason: str,
-             author: str | None = None) -> Path:
-    """Add ``delta`` points to one student's question (kept across regrades); rewrites grades.csv."""
-    a.question(question)  # a clear KeyError for an unknown question
+def override(a: Assignment, out: Path, student: str, question: str, delta: float | None, reason: str = "",
+             author: str | None = None) -> tuple[Path, str]:
+    """Add ``delta`` points to one student's question (kept across regrades; ``None`` removes the override);
+    rewrites grades.csv and the student's results.json and feedback.md. Returns (grades.csv, a note: the
+    adjustment as applied, capped to the question's points)."""
+    ids = [q.id for q in a.questions]
+    if question not in ids:
+        raise ScoresError(f"no question {question!r} in {a.id}: use one of {', '.join(ids)}")
     book = Gradebook(out / "gradebook.sqlite")
     try:
         who = _resolver(book, a.id)(student)
         if who is None:
             raise ScoresError(f"no student {student!r} in the gradebook of {a.id} in {out}")
-        book.set_override(a.id, who, question, delta, reason, author or whoami())
+        if delta is None:
+            if question not in book.overrides(a.id).get(who, {}):
+                raise ScoresError(f"{who} has no override on {question} in {out}")
+            book.remove_override(a.id, who, question)
+            note = f"removed the override of {who} on {question}"
+        else:
+            if not reason.strip():
+                raise ScoresError("an override needs a reason (--reason), which the student reads")
+            book.set_override(a.id, who, question, delta, reason, author or whoami())
+            row = next(r for r in book.table(a) if r["student"] == who)
+            q = a.question(question)
+            base = row["questions"][question] - delta
+            note = f"{who} {question} {delta:+g} ({reason})"
+            applied = row["questions"][question] - round(min(max(base, 0.0), q.points), 2)
+            if abs(applied - delta) > 1e-9:
+                note += (f"; capped: {question} is worth {q.points:g} points, so the score goes to "
+                         f"{row['questions'][question]:.2f} ({applied:+.2f} applied)")
+        rewrite_student_files(a, out, book, who)
     finally:
         book.close()
     from .roster import export
 
-    return export(a, out)
+    return export(a, out), note
+
+
+def list_overrides(a: Assignment, out: Path) -> list[str]:
+    book = Gradebook(out / "gradebook.sqlite")
+    try:
+        return [f"{s} {q} {o['delta']:+g} ({o['reason']}; by {o['author']}, {o['at']})"
+                for s, qs in sorted(book.overrides(a.id).items()) for q, o in sorted(qs.items())]
+    finally:
+        book.close()
+
+
+def adjusted(results: dict, overrides: dict[str, dict], a: Assignment) -> dict:
+    """A student's results.json with course staff's adjustments applied (capped to each question's points)
+    and said in its output; the staff member's name is not shown."""
+    out = {**results, "extra_data": {**results.get("extra_data", {})}}
+    qs = {k: dict(v) for k, v in out["extra_data"].get("questions", {}).items()}
+    lines, total = [], 0.0
+    for qid, o in sorted(overrides.items()):
+        q = a.question(qid)
+        if q.manual or qid not in qs:
+            continue
+        before = qs[qid]["score"]
+        qs[qid]["score"] = round(min(max(before + o["delta"], 0.0), q.points), 2)
+        total += qs[qid]["score"] - before
+        lines.append(f"Course staff adjusted your score on {qid} by {qs[qid]['score'] - before:+.2f} "
+                     f"({before:.2f} to {qs[qid]['score']:.2f}): {o['reason']}")
+    if lines:
+        out["extra_data"]["questions"] = qs
+        out["extra_data"]["adjustments"] = lines
+        out["score"] = round(out.get("score", 0.0) + total, 2)
+        out["output"] = "\n".join(lines) + "\n\n" + out.get("output", "")
+    return out
+
+
+def rewrite_student_files(a: Assignment, out: Path, book: Gradebook, student: str) -> None:
+    from .batch import _safe, write_student_files
+
+    row = next((r for r in book.rows(a.id) if r["student"] == student), None)
+    if row is not None:
+        write_student_files(out / _safe(student), adjusted(row["results"], book.overrides(a.id).get(student, {}), a))
 
 
 def lms_csv(root: Path, path: Path, repo: Path = REPO) -> Path:

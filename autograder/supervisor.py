@@ -130,12 +130,12 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         running = ["an import cell"]
 
         def undo() -> None:  # what the cell that just ran changed in the libraries reaches no test
-            replaced.extend(f"the {running[0]} cell replaced {name} in the grader's libraries"
+            replaced.extend(f"{running[0]} replaced {name} in the grader's libraries"
                             for name in pristine.restore())
 
         def on_cell(q: str) -> None:
             undo()
-            running[0] = q
+            running[0] = f"the {q} cell"
             emit({"ev": "cell", "q": q})
 
         mod = build_module(sub, assignment.owners, skip=skip_cells, forbidden=forbidden, on_cell=on_cell)

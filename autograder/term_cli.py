@@ -70,7 +70,7 @@ def grade_folder_cmd(args, a, device: str) -> int:
 
 def cmd_scores(args) -> int:
     from .manifest import load_assignment
-    from .scores import import_scores, lms_csv, override
+    from .scores import ScoresError, import_scores, lms_csv, override
 
     if args.action == "export":
         path = args.lms or (args.root / "lms.csv")
@@ -81,9 +81,16 @@ def cmd_scores(args) -> int:
     if args.action == "import":
         n = import_scores(a, args.csv, out, args.by)
         print(f"imported {n['scores']} written scores of {n['students']} students; {out / 'grades.csv'} updated")
+    elif args.action == "overrides":
+        from .scores import list_overrides
+
+        print("\n".join(list_overrides(a, out)) or f"no override in {out}")
     else:
-        path = override(a, out, args.student, args.question, args.delta, args.reason, args.by)
-        print(f"{args.student} {args.question} {args.delta:+g} ({args.reason}); {path} updated")
+        if (args.delta is None) == (not args.remove):
+            raise ScoresError("give --delta (with --reason), or --remove")
+        path, note = override(a, out, args.student, args.question, None if args.remove else args.delta,
+                              args.reason or "", args.by)
+        print(f"{note}; {path} and the student's results.json and feedback.md updated")
     return 0
 
 
@@ -146,10 +153,14 @@ def register(sp) -> None:
     so.add_argument("topic")
     so.add_argument("--student", required=True)
     so.add_argument("--question", required=True)
-    so.add_argument("--delta", type=float, required=True, help="points added (negative: taken away)")
-    so.add_argument("--reason", required=True)
-    so.add_argument("--by")
+    so.add_argument("--delta", type=float, help="points added (negative: taken away), capped to the question's")
+    so.add_argument("--reason", help="why: the student reads it in results.json and feedback.md")
+    so.add_argument("--remove", action="store_true", help="remove this student's override on this question")
+    so.add_argument("--by", help="who (kept for staff, never shown to the student; default: you)")
     so.add_argument("--out", type=Path)
+    sl = ssp.add_parser("overrides", help="list a topic's overrides")
+    sl.add_argument("topic")
+    sl.add_argument("--out", type=Path)
     se = ssp.add_parser("export", help="the course-wide LMS CSV (Canvas, Moodle) over every graded assignment")
     se.add_argument("--root", type=Path, default=GRADES, help="where each assignment was graded (ROOT/<topic>)")
     se.add_argument("--lms", type=Path, help="the CSV to write (default ROOT/lms.csv)")

@@ -174,3 +174,49 @@ def test_gradescope_metadata_shapes(tmp_path):
     assert meta["submission_77"]["sid"] == "0042 & 0043" and meta["submission_77"]["name"] == "Ann Ode & Ben Ode"
     assert datetime.fromisoformat(meta["submission_77"]["submitted_at"]) == parse_time("2026-09-19T06:10:05.123456Z")
     assert meta["submission_78"]["name"] == "" and meta["submission_78"]["submitted_at"].startswith("2026-09-19T06:59")
+
+
+def test_an_override_reaches_the_student_is_capped_listed_and_removable(copy, term, capsys):
+    folder, root, out = copy
+    base = ["scores", "override", "optimizers", "--student", "bob@uni.edu", "--out", str(out)]
+    before = read(out / "grades.csv")["submission_1002"]
+    assert cli.main([*base, "--question", "adam", "--delta", "0.5", "--reason", "regrade request 12",
+                     "--by", "prof_x"]) == 0
+    results = json.loads((out / "submission_1002" / "results.json").read_text())
+    assert "Course staff adjusted your score on adam by +0.50" in results["output"]
+    assert "regrade request 12" in results["output"] and "prof_x" not in json.dumps(results)
+    assert "adjusted your score on adam" in (out / "submission_1002" / "feedback.md").read_text()
+    assert results["score"] == round(float(before["autograded"]) + 0.5, 2)
+    capsys.readouterr()
+    assert cli.main([*base, "--question", "sgd", "--delta", "5", "--reason", "bonus"]) == 0  # sgd is full already
+    assert "capped" in capsys.readouterr().out
+    assert read(out / "grades.csv")["submission_1002"]["sgd"] == "2.00"
+    assert cli.main(["scores", "overrides", "optimizers", "--out", str(out)]) == 0
+    listed = capsys.readouterr().out
+    assert "submission_1002 adam +0.5 (regrade request 12; by prof_x" in listed and "sgd +5" in listed
+    assert cli.main([*base, "--question", "adam", "--remove"]) == 0
+    assert read(out / "grades.csv")["submission_1002"]["adam"] == before["adam"]
+    assert "adjusted your score on adam" not in (out / "submission_1002" / "results.json").read_text()
+    capsys.readouterr()
+    assert cli.main([*base, "--question", "adma", "--delta", "1", "--reason", "typo"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no question 'adma'" in err and "Traceback" not in err
+
+
+def test_a_regrade_under_another_late_policy_is_refused(copy, capsys):
+    """Without the term's course.toml (no AUTOGRADER_COURSE in this shell) the policy differs from the one the
+    gradebook was written with: refused with the fix, unless --policy-changed; every grade prints its policy."""
+    folder, root, out = copy
+    before = read(out / "grades.csv")
+    args = ["grade", "optimizers", str(folder), "--out", str(out), "--student", "submission_1004", "--jobs", "1"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "late policy" in err and "--policy-changed" in err and "AUTOGRADER_COURSE" in err
+    assert read(out / "grades.csv") == before
+
+
+def test_a_second_output_folder_of_one_topic_is_refused_before_grading(copy, term, capsys):
+    folder, root, out = copy
+    assert cli.main(["grade", "optimizers", str(folder), "--out", str(root / "optimizers-again")]) == 2
+    assert "already graded in" in capsys.readouterr().err
+    assert not (root / "optimizers-again" / "gradebook.sqlite").exists()
