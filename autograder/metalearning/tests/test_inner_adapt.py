@@ -31,6 +31,19 @@ def adapt(sub, model, params, x, y, loss_fn, lr, steps, first_order):
     return adapted
 
 
+def check_meta_gradient(mode, first_order, adapted, trusted, leaves, gen):
+    """d/d leaves of a random projection of the adapted params: the student's against the trusted loop's."""
+    weights = {k: torch.randn(v.shape, generator=gen, dtype=F64).to(v) for k, v in trusted.items()}
+    got = torch.autograd.grad(sum((adapted[k] * w).sum() for k, w in weights.items()), list(leaves.values()))
+    want = torch.autograd.grad(sum((trusted[k] * w).sum() for k, w in weights.items()), list(leaves.values()))
+    rule = ("second-order: the adapted params stay differentiable functions of params, inner gradients included "
+            "(create_graph=True)" if not first_order else
+            "first-order: the inner gradients are constants, and d adapted / d params = I")
+    tol = dict(rtol=1e-4, atol=1e-5) if got[0].dtype == torch.float32 else dict(rtol=1e-7, atol=1e-9)
+    for k, g, w in zip(leaves, got, want):
+        expect_close(g, w, f"{mode}: {rule} ({k})", **tol)
+
+
 def meta_gradient(model, adapted, leaves, xq, upstream):
     out = functional_call(model, adapted, (xq,))
     return torch.autograd.grad((out * upstream).sum(), list(leaves.values()))
@@ -59,6 +72,8 @@ def test_values_match_sgd(sub, observe, device, gen, steps):
             expect_close(adapted[k], sgd[k].detach(), f"{mode}: {steps} steps of SGD from params (not from the "
                          f"model's own weights) on the support loss ({k})", rtol=1e-7, atol=1e-9)
             observe(f"{mode} adapted {k}", adapted[k])
+        trusted = H.trusted_adapt(model, params, x, y, F.mse_loss, 0.2, steps, first_order)
+        check_meta_gradient(mode, first_order, adapted, trusted, params, gen)
 
 
 @pytest.mark.parametrize("steps", [1, 2])
@@ -120,3 +135,4 @@ def test_float32_single_example_other_loss(sub, observe, device, gen):
             expect_close(adapted[k], want[k], f"{mode}: SGD steps on loss_fn(model(x), y) with the given loss_fn ({k})",
                          rtol=1e-5, atol=1e-6)
             observe(f"{mode} adapted {k}", adapted[k])
+        check_meta_gradient(mode, first_order, adapted, want, params, gen)
