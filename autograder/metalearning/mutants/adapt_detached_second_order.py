@@ -1,5 +1,5 @@
 # MUTANT: inner_adapt
-# WHY: the inner gradient is treated as a constant even in second-order mode, so the Hessian term of the meta-gradient is lost
+# WHY: the inner gradient is treated as a constant even in second-order mode, so the Hessian term is lost
 # %%
 # GRADED: inner_adapt
 import torch

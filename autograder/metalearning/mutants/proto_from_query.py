@@ -2,7 +2,6 @@
 # WHY: the prototypes average query embeddings instead of support embeddings
 # %%
 # GRADED: proto_logits
-import torch
 import torch.nn.functional as F
 
 

@@ -2,7 +2,6 @@
 # WHY: the squared differences are averaged over the embedding dimensions instead of summed
 # %%
 # GRADED: proto_logits
-import torch
 import torch.nn.functional as F
 
 

@@ -2,7 +2,6 @@
 # WHY: the Euclidean distance is not squared
 # %%
 # GRADED: proto_logits
-import torch
 import torch.nn.functional as F
 
 

@@ -2,7 +2,6 @@
 # WHY: a prototype is the sum of its class's support embeddings instead of their mean
 # %%
 # GRADED: proto_logits
-import torch
 import torch.nn.functional as F
 
 

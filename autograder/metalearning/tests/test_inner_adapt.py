@@ -116,7 +116,8 @@ def test_linear_regression_closed_form(sub, observe, device, gen, steps):
         g = torch.autograd.grad(loss, [params["weight"], params["bias"]])
         got = torch.cat([g[0].reshape(-1), g[1]])
         want = H.linear_meta_gradient(w, tuple(x[:1] for x in t), 0.03, steps, first_order)
-        expect_close(got, want, f"{mode}: the closed-form MAML meta-gradient of linear regression", rtol=1e-7, atol=1e-9)
+        expect_close(got, want, f"{mode}: the closed-form MAML meta-gradient of linear regression",
+                     rtol=1e-7, atol=1e-9)
         observe(f"{mode} meta-gradient", got)
 
 

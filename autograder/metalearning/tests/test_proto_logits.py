@@ -35,7 +35,8 @@ def call(sub, support, labels, query, n_way):
     return logits
 
 
-@pytest.mark.parametrize("n_way,shots,Q,D", [(3, (2, 4, 1), 6, 5), (5, (1, 1, 1, 1, 1), 1, 3), (4, (3, 3, 2, 5), 10, 16)],
+@pytest.mark.parametrize("n_way,shots,Q,D",
+                         [(3, (2, 4, 1), 6, 5), (5, (1, 1, 1, 1, 1), 1, 3), (4, (3, 3, 2, 5), 10, 16)],
                          ids=["unequal shots", "1-shot, 1 query", "wider"])
 def test_matches_distances_to_class_means(sub, observe, device, gen, n_way, shots, Q, D):
     """minus the SQUARED Euclidean distance from each query to each class's mean support embedding"""
@@ -63,7 +64,7 @@ def test_gradients(sub, observe, device, gen):
 
 
 def test_invariances(sub, observe, device, gen):
-    """unchanged by a common translation (even a large one) and by shuffling the support set; relabelling permutes columns"""
+    """unchanged by a common (even large) translation and by shuffling the support set; relabelling permutes columns"""
     support, labels, query = episode(gen, 4, (3, 2, 2, 4), 5, 8)
     base = call(sub, support.to(device), labels.to(device), query.to(device), 4)
     shift = 100.0 * torch.randn(8, generator=gen, dtype=F64)
@@ -86,6 +87,7 @@ def test_float32(sub, observe, device, gen):
     logits = call(sub, support.to(device), labels.to(device), query.to(device), 3)
     ok = bool(logits.dtype == torch.float32)
     assert ok, f"float32 embeddings must give float32 logits, got {logits.dtype}"
-    expect_close(logits.cpu(), oracle(support, labels, query, 3), "minus squared distances to the class means (float32)",
+    expect_close(logits.cpu(), oracle(support, labels, query, 3),
+                 "minus squared distances to the class means (float32)",
                  rtol=1e-5, atol=1e-5)
     observe("logits", logits)

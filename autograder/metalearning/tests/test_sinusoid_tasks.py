@@ -71,7 +71,8 @@ def test_amplitude_and_phase_statistics(sub, observe, gen):
     assert ok, (f"phases must be uniform on [0, pi] (mean 1.571, std 0.907); got mean {phase.mean():.3f}, "
                 f"std {phase.std():.3f}")
     xall = x.reshape(-1)
-    ok = bool(xall.min() >= -5 and xall.max() <= 5 and abs(xall.mean()) < 0.1 and abs(xall.std() - 10 / 12 ** 0.5) < 0.1)
+    ok = bool(xall.min() >= -5 and xall.max() <= 5 and abs(xall.mean()) < 0.1
+              and abs(xall.std() - 10 / 12 ** 0.5) < 0.1)
     assert ok, f"x must be uniform on [-5, 5]; got mean {xall.mean():.3f}, std {xall.std():.3f}"
     observe("amplitudes in range", True)
 
