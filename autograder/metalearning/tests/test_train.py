@@ -6,8 +6,9 @@ the right values by another route), so they depend on this question's code alone
 meta-update and one episode. The integration test runs YOUR whole stack: an MLP meta-trained with
 your maml_step, maml_loss and inner_adapt on sinusoids must adapt to fresh tasks in one step far
 better than plain multi-task pretraining with the same budget can (about 5 at this budget) or a
-model that ignores its input (about 4.2), and an embedding net trained with your proto_loss and proto_logits on Gaussian-cluster
-episodes must classify held-out 5-way episodes whose classes it never saw.
+model that ignores its input (about 4.2), and an embedding net trained with your proto_loss and
+proto_logits on Gaussian-cluster episodes must classify held-out 5-way episodes whose classes it
+never saw.
 """
 
 import math
@@ -168,10 +169,11 @@ def test_meta_training(sub, observe, device):
     mse = H.trusted_maml_loss(model, dict(model.named_parameters()), fresh, F.mse_loss, INNER_LR, 1, True).item()
     ok = bool(math.isfinite(losses[-1]) and mse <= MAML_THRESHOLD)
     assert ok, (
-        f"after {META_STEPS} meta-updates, one inner step on 10 points leaves a query MSE of {mse:.3f} on fresh tasks "
-        f"(the reference reaches about 2.9, {MAML_THRESHOLD} is needed; plain pretraining with this budget ends near 5, "
-        f"and a model that ignores x near 4.2); the meta-loss went from {losses[0]:.3f} to {losses[-1]:.3f}. Check maml_step, and since "
-        "the run uses your maml_loss and inner_adapt (second-order), their tests too")
+        f"after {META_STEPS} meta-updates, one inner step on 10 points leaves a query MSE of {mse:.3f} on fresh "
+        f"tasks (the reference reaches about 2.9, {MAML_THRESHOLD} is needed; plain pretraining with this budget "
+        f"ends near 5, and a model that ignores x near 4.2); the meta-loss went from {losses[0]:.3f} to "
+        f"{losses[-1]:.3f}. Check maml_step, and since the run uses your maml_loss and inner_adapt (second-order), "
+        "their tests too")
 
     embed = nn.Sequential(nn.Linear(IN, 32), nn.ReLU(), nn.Linear(32, 8))
     with torch.no_grad():

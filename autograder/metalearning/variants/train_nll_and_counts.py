@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 def maml_step(model, opt, tasks, inner_lr, steps=1, first_order=False):
     opt.zero_grad(set_to_none=False)
-    meta = maml_loss(model, {n: p for n, p in model.named_parameters()}, tasks, F.mse_loss, inner_lr, steps, first_order)
+    params = {n: p for n, p in model.named_parameters()}
+    meta = maml_loss(model, params, tasks, F.mse_loss, inner_lr, steps, first_order)
     meta.backward()
     opt.step()
     return float(meta)
