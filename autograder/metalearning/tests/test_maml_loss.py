@@ -28,7 +28,7 @@ def objective(sub, model, params, tasks, loss_fn, lr, steps, first_order):
     return loss
 
 
-@pytest.mark.parametrize("T,steps", [(3, 2), (4, 1)])
+@pytest.mark.parametrize("T,steps", [(3, 2), (4, 3)])
 def test_value_and_meta_gradient(sub, observe, device, gen, T, steps):
     """the mean over tasks of the query loss after adapting on the support set, and its meta-gradient"""
     model = H.mlp(gen, device)
@@ -75,4 +75,9 @@ def test_float32_other_loss(sub, observe, device, gen):
         want = H.trusted_maml_loss(model, params, tasks, F.l1_loss, 0.05, 2, first_order)
         expect_close(loss, want, f"{mode}: loss_fn on the query set after adaptation with loss_fn, mean over tasks",
                      rtol=1e-5, atol=1e-6)
+        got = torch.autograd.grad(loss, list(params.values()))
+        ref = torch.autograd.grad(want, list(params.values()))
+        for k, g, w in zip(params, got, ref):
+            expect_close(g, w, f"{mode}: the meta-gradient ({k}); pass steps and first_order on to inner_adapt",
+                         rtol=1e-4, atol=1e-5)
         observe(f"{mode} meta-loss", loss)
