@@ -166,6 +166,8 @@ def test_maml_step(sub, observe, device, gen):
 
     model = small_mlp(gen, device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for p in model.parameters():  # stale gradients of an earlier step
+        p.grad = torch.randn(p.shape, generator=gen, dtype=F64).to(device)
     tasks = f64_tasks(sub_free_tasks(gen, 2, 5, 5), device)
     with substitute(sub, maml_loss=stand_in_loss):
         value = sub.maml_step(model, opt, tasks, 0.05)

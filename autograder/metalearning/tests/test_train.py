@@ -43,6 +43,7 @@ def trusted_logits(support_emb, support_labels, query_emb, n_way):
 
 
 def check_maml_step(sub, observe, device, gen, steps, first_order):
+    mode = "first-order" if first_order else "second-order"
     model = H.mlp(gen, device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     for p in model.parameters():  # stale gradients from an earlier step: they must not leak into this one
@@ -72,7 +73,7 @@ def check_maml_step(sub, observe, device, gen, steps, first_order):
     for (k, p), g in zip(model.named_parameters(), want_grads):
         expect_close(p.detach(), before[k] - 0.1 * g, f"after maml_step, {k} moved by one optimizer step along the "
                      "meta-gradient of this meta-batch alone (clear the old gradients first)", rtol=1e-7, atol=1e-10)
-        observe(f"{k} after the meta-update", p)
+        observe(f"{mode} {k} after the meta-update", p)
 
 
 def check_proto_loss(sub, observe, device, gen, shots):
@@ -103,15 +104,22 @@ def check_proto_loss(sub, observe, device, gen, shots):
         expect_close(g, w, f"the loss backpropagates through embed ({k})", rtol=1e-8, atol=1e-10)
         observe(f"d loss / d {k}", g)
     observe("accuracy", torch.as_tensor(accuracy, dtype=F64))
+    # queries near the support examples of their own class: nearly all of them are classified right
+    xq_near = xs + 0.01 * torch.randn(xs.shape, generator=gen, dtype=F64).to(device)
+    with substitute(sub, proto_logits=trusted_logits):
+        _, accuracy = sub.proto_loss(embed, xs, ys, xq_near, ys, n_way)
+    logits = trusted_logits(embed(xs), ys, embed(xq_near), n_way)
+    expect_close(torch.as_tensor(accuracy, dtype=F64), (logits.argmax(-1) == ys).double().mean(),
+                 "the accuracy is the fraction of queries whose LARGEST logit is their label", rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("steps,first_order,shots", [(1, False, (2, 3, 1)), (2, True, (1, 1, 1, 1, 1)),
-                                                     (2, False, (4, 2, 3, 3))],
-                         ids=["1 step second-order, 3-way", "2 steps first-order, 5-way 1-shot",
-                              "2 steps second-order, 4-way"])
-def test_one_meta_update_and_one_episode(sub, observe, device, gen, steps, first_order, shots):
-    """one MAML meta-update (trusted maml_loss) and one prototypical episode (trusted proto_logits)"""
-    check_maml_step(sub, observe, device, gen, steps, first_order)
+@pytest.mark.question("train", weight=2)
+@pytest.mark.parametrize("steps,shots", [(1, (2, 3, 1)), (2, (1, 1, 1, 1, 1)), (3, (4, 2, 3, 3))],
+                         ids=["1 inner step, 3-way", "2 inner steps, 5-way 1-shot", "3 inner steps, 4-way"])
+def test_one_meta_update_and_one_episode(sub, observe, device, gen, steps, shots):
+    """MAML meta-updates in both modes (trusted maml_loss) and one prototypical episode (trusted proto_logits)"""
+    for first_order in (False, True):
+        check_maml_step(sub, observe, device, gen, steps, first_order)
     check_proto_loss(sub, observe, device, gen, shots)
 
 
