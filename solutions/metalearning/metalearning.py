@@ -46,11 +46,13 @@
 # run when grading: a graded cell must not use variables defined in experiment cells. The
 # experiments are not graded but you need them for the written questions.
 #
-# **Run time.** Measured on a shared 2-core CPU (one thread, the machine busy with other jobs):
-# the whole notebook ran in about 2.5 minutes, most of it in the two MAML runs (second- and
-# first-order) and the pretraining baseline; expect less on an idle laptop, and about as long on a
-# GPU (the models are tiny and the loops are Python-bound). Set the environment variable
-# `COURSE_SMOKE=1` before starting Jupyter to run every experiment at a tiny size (about 20 s).
+# **Run time.** Measured on a shared 2-core CPU (one thread, the machine busy with other jobs, so
+# these are upper bounds): the whole notebook ran in about 3.5 minutes (204 s), most of it in the two
+# MAML runs (second- and first-order, about a minute each with the pretraining baseline) and the
+# transfer baselines (about 30 s); expect less on an idle laptop, and about as long on a GPU (the
+# models are tiny and the loops are Python-bound). Set the environment variable `COURSE_SMOKE=1`
+# before starting Jupyter to run every experiment at a tiny size (about a minute on that busy
+# machine, mostly starting up and the `check()` calls).
 #
 # **Notation.** Shapes use these letters:
 #
@@ -412,18 +414,19 @@ plt.show()
 # that a bad place to start gradient descent from? What did MAML learn instead? (4 to 6 sentences.)
 #
 # BEGIN SOLUTION
-# In our run (600 meta-updates of 5 tasks) the MAML initialisation scored a query MSE of about 3.4
-# before adaptation, about 1.6 after one step and about 0.9 after ten, while the pretrained network
-# scored about 3.4, 3.3 and 2.7: before adaptation both are as bad as predicting zero, but one step
-# helps MAML a lot and the pretrained network barely. Averaged over phases in $[0, \pi]$ and
-# amplitudes, the sine waves nearly cancel, so the single network that fits all tasks at once learns
-# a flat, almost input-independent curve near their mean; its features were never trained to tell
-# tasks apart, so a gradient step from there mostly shifts the curve up or down (the bias and the
-# last layer move) and cannot bend it into the right phase. MAML is trained on exactly what is asked
-# at test time, the loss *after* a step, so it learns an initialisation that is just as bad before
-# adapting, but whose gradient on ten points moves the curve toward the right amplitude and phase:
-# its adapted curves follow the sine's shape after one step and fit it closely after ten, even
-# outside the support points' range.
+# In our run (600 meta-updates of 5 tasks) the MAML initialisation scored a query MSE of 3.16 before
+# adaptation, 1.36 after one step and 1.94 after ten, while the pretrained network scored 3.16, 3.03
+# and 2.54: before adapting both are as bad as predicting about zero, but one step of size 0.05 on ten
+# points more than halves MAML's error and barely moves the pretrained network's. Averaged over
+# phases in $[0, \pi]$ and amplitudes the sine waves largely cancel, so the one network fitted to all
+# tasks at once learns a flat curve near their mean, with features that were never trained to tell
+# tasks apart: a gradient step from there mostly shifts and tilts the curve and cannot bend it into
+# the right phase, so even ten steps leave it far from the task. MAML is trained on exactly what is
+# asked at test time, the loss *after* one step, so it learns an initialisation that is just as bad
+# before adapting but whose gradient on ten points moves the curve to the right amplitude and phase
+# (the adapted curves follow the sine after one step). It learned *one* step of that size: ten steps
+# overshoot (1.94 is worse than 1.36), which is why MAML is usually meta-trained with the number of
+# inner steps it will use.
 # END SOLUTION
 
 # %% [markdown]
@@ -488,16 +491,16 @@ print(f"cosine(first-order, second-order meta-gradient) = {F.cosine_similarity(f
 # BEGIN SOLUTION
 # FOMAML drops $-\alpha \nabla^2 \mathcal L^s_i(\theta)\, \nabla \mathcal L^q_i(\theta'_i)$: how the
 # curvature of the support loss bends the inner step when $\theta$ moves, i.e. how changing the
-# initialisation changes *where adaptation lands*. In our run a second-order meta-step took about
-# 1.5 to 2 times as long as a first-order one (about 19 against 11 ms for 5 tasks on a busy CPU: the
-# backward pass runs through the inner backward pass, a Hessian-vector product per task, and the
-# inner graph must be kept in memory); the two reached similar meta-training losses, first-order
-# slightly worse after adaptation (query MSE about 1.9 against 1.6 after one step), and on one
-# meta-batch the two meta-gradients had a cosine of about 0.9. With a ReLU network the Hessian of the
-# support loss in the input-facing weights is small and $\alpha = 0.05$ is small, so
-# $I - \alpha \nabla^2 \mathcal L^s \approx I$ and the dropped term is a small correction. It matters
-# more with several inner steps (the Jacobian is a product of such factors), a larger $\alpha$, or
-# strongly curved losses (smooth activations, classification with confident logits), where FOMAML can
+# initialisation changes *where adaptation lands*. In our run a second-order meta-step took 33.7 ms
+# and a first-order one 24.0 ms (5 tasks, best of several runs on a busy CPU: about 1.4 times as long,
+# since the backward pass runs through each inner backward pass, a Hessian-vector product per task,
+# and the inner graphs are kept in memory). Second order ended better after adaptation (query MSE 1.36
+# against 1.83 after one step), and on one meta-batch the two meta-gradients had a cosine of 0.87 with
+# a relative difference of 0.51: the first-order direction is roughly right, which is why FOMAML
+# learns at all, but the dropped term is not negligible. With ReLU the Hessian comes only from the
+# last layers and $\alpha = 0.05$ is small, so $I - \alpha \nabla^2 \mathcal L^s$ stays near $I$; the
+# dropped term grows with several inner steps (the Jacobian is a product of such factors), a larger
+# $\alpha$, and strongly curved losses (smooth activations, confident classifiers), where FOMAML can
 # point the meta-update in a noticeably different direction.
 # END SOLUTION
 
@@ -786,18 +789,20 @@ for name, acc in results.items():
 # more shots per class? (4 to 6 sentences.)
 #
 # BEGIN SOLUTION
-# In our run the nearest class mean on raw pixels already reached about 0.86 on the unseen digits 5 to
-# 9 (8x8 digits are easy to tell apart), the prototypical network about 0.91, the nearest class mean on
-# pretrained features about 0.85, the linear probe about 0.86 and full fine-tuning about 0.85. Episodic
-# training is the best here, a few points above raw pixels: it optimises exactly the
-# nearest-class-mean rule used at test time, and the embedding plot shows the meta-test classes in
-# tighter, better separated clusters than the raw pixels, although the network never saw those digits.
-# Supervised pretraining on five classes learns features that separate *those* classes and can discard
-# what distinguishes a 5 from an 8, so its features transfer no better than raw pixels. With 25
-# labelled images, a linear probe fits only 5 x 33 numbers and cannot overfit much, while fine-tuning
-# moves thousands of weights on the same 25 images (small learning rate, few steps, so it stays close
-# to the probe); with many shots per class fine-tuning would pull ahead, since it can then reshape the
-# features for the new classes without overfitting, and the advantage of meta-learned metrics shrinks.
+# On the unseen digits 5 to 9 (5-way 5-shot) the nearest class mean on raw pixels scored 0.888, the
+# prototypical network 0.800, the nearest class mean on pretrained features 0.807, the linear probe
+# 0.815 and full fine-tuning 0.663; on the Gaussian clusters the raw features gave 0.356 and the
+# prototypical network 0.875. So on digits no learned representation beat raw pixels: 8x8 digits are
+# already well separated by pixel distance, and twenty meta-training classes made from five digits
+# teach features for strokes of 0 to 4 that lose some of what tells a 5 from a 9 (the embedding
+# plot shows the meta-test classes clustered, but no better than the raw pixels). On the clusters,
+# where most raw features are noise, episodic training learns *which features to look at* (the
+# first-layer weights concentrate on the three informative ones) and the gain is large: a learned
+# metric helps when raw distances mislead and the training classes share that structure with the new
+# ones. The linear probe fits only a 5 x 33 head on 25 images and cannot overfit much, while
+# fine-tuning moves thousands of weights on the same 25 images and overfits (0.663); with many shots
+# per class fine-tuning would catch up and pass the probe, and with many more, more varied training
+# classes (Omniglot, miniImageNet) meta-learned and pretrained features beat raw inputs.
 # END SOLUTION
 
 # %% [markdown]
