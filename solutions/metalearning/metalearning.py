@@ -417,11 +417,12 @@ plt.show()
 # In our run (600 meta-updates of 5 tasks) the MAML initialisation scored a query MSE of 3.16 before
 # adaptation, 1.36 after one step and 1.94 after ten, while the pretrained network scored 3.16, 3.03
 # and 2.54: before adapting both are as bad as predicting about zero, but one step of size 0.05 on ten
-# points more than halves MAML's error and barely moves the pretrained network's. Averaged over
-# phases in $[0, \pi]$ and amplitudes the sine waves largely cancel, so the one network fitted to all
-# tasks at once learns a flat curve near their mean, with features that were never trained to tell
-# tasks apart: a gradient step from there mostly shifts and tilts the curve and cannot bend it into
-# the right phase, so even ten steps leave it far from the task. MAML is trained on exactly what is
+# points more than halves MAML's error and barely moves the pretrained network's. The one network
+# fitted to all tasks at once learns their average, $\mathbb E[A \sin(x + \varphi)] = \frac{2}{\pi}
+# \mathbb E[A] \cos x \approx 1.6 \cos x$ (the bump of its 0-step curve), with features that were
+# never trained to tell tasks apart: a gradient step from there raises or lowers that bump near the
+# support points but cannot move its phase, so even after ten steps the curve misses the task away
+# from the bump (the plot's right panel). MAML is trained on exactly what is
 # asked at test time, the loss *after* one step, so it learns an initialisation that is just as bad
 # before adapting but whose gradient on ten points moves the curve to the right amplitude and phase
 # (the adapted curves follow the sine after one step). It learned *one* step of that size: ten steps
@@ -794,8 +795,8 @@ for name, acc in results.items():
 # 0.815 and full fine-tuning 0.663; on the Gaussian clusters the raw features gave 0.356 and the
 # prototypical network 0.875. So on digits no learned representation beat raw pixels: 8x8 digits are
 # already well separated by pixel distance, and twenty meta-training classes made from five digits
-# teach features for strokes of 0 to 4 that lose some of what tells a 5 from a 9 (the embedding
-# plot shows the meta-test classes clustered, but no better than the raw pixels). On the clusters,
+# teach features for strokes of 0 to 4 that lose some of what tells the new digits apart (in the
+# embedding plot 5, 6 and 9 form clusters, but 7 and 8 overlap, where raw pixels kept 7 apart). On the clusters,
 # where most raw features are noise, episodic training learns *which features to look at* (the
 # first-layer weights concentrate on the three informative ones) and the gain is large: a learned
 # metric helps when raw distances mislead and the training classes share that structure with the new
