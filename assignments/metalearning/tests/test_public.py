@@ -155,7 +155,7 @@ def test_proto_logits(sub, observe, device, gen):
 
 @pytest.mark.question("train")
 def test_maml_step(sub, observe, device, gen):
-    """one meta-update: returns the meta-loss and moves the weights by the optimizer step (trusted maml_loss)"""
+    """one first-order meta-update with two inner steps: the meta-loss, and the weights after the step (trusted maml_loss)"""
 
     def stand_in_loss(model, params, tasks, loss_fn, inner_lr, steps=1, first_order=False):
         xs, ys, xq, yq = tasks
@@ -170,7 +170,7 @@ def test_maml_step(sub, observe, device, gen):
         p.grad = torch.randn(p.shape, generator=gen, dtype=F64).to(device)
     tasks = f64_tasks(sub_free_tasks(gen, 2, 5, 5), device)
     with substitute(sub, maml_loss=stand_in_loss):
-        value = sub.maml_step(model, opt, tasks, 0.05)
+        value = sub.maml_step(model, opt, tasks, 0.05, steps=2, first_order=True)
     ok = bool(isinstance(value, float))
     assert ok, "maml_step returns the meta-loss as a Python float (loss.item())"
     observe("meta-loss", value)
