@@ -155,7 +155,7 @@ def test_proto_logits(sub, observe, device, gen):
 
 @pytest.mark.question("train")
 def test_maml_step(sub, observe, device, gen):
-    """one first-order meta-update with two inner steps: the meta-loss, and the weights after the step (trusted maml_loss)"""
+    """one first-order meta-update with two inner steps: meta-loss and weights after it (trusted maml_loss)"""
 
     def stand_in_loss(model, params, tasks, loss_fn, inner_lr, steps=1, first_order=False):
         xs, ys, xq, yq = tasks
