@@ -1,0 +1,15 @@
+# MUTANT: inner_adapt
+# WHY: the inner gradient is treated as a constant even in second-order mode, so the Hessian term is lost
+# %%
+# GRADED: inner_adapt
+import torch
+from torch.func import functional_call
+
+
+def inner_adapt(model, params, x, y, loss_fn, inner_lr, steps=1, first_order=False):
+    adapted = dict(params)
+    for _ in range(steps):
+        loss = loss_fn(functional_call(model, adapted, (x,)), y)
+        grads = torch.autograd.grad(loss, list(adapted.values()), create_graph=False)
+        adapted = {name: p - inner_lr * g for (name, p), g in zip(adapted.items(), grads)}
+    return adapted

@@ -1,0 +1,18 @@
+# MUTANT: maml_loss
+# WHY: first_order is not passed on to the inner loop, so it is always second-order
+# %%
+# GRADED: maml_loss
+import torch
+from torch.func import functional_call
+
+
+def maml_loss(model, params, tasks, loss_fn, inner_lr, steps=1, first_order=False):
+    xs, ys, xq, yq = tasks
+    losses = []
+    for i in range(xs.shape[0]):
+        adapted = inner_adapt(model, params, xs[i], ys[i], loss_fn, inner_lr, steps=steps)
+        losses.append(loss_fn(functional_call(model, adapted, (xq[i],)), yq[i]))
+    return torch.stack(losses).mean()
+
+
+# ruff: noqa: F821 (inner_adapt, maml_loss, proto_logits come from their own graded cells)

@@ -1,0 +1,17 @@
+# MUTANT: maml_loss
+# WHY: only the first task's query loss is returned instead of the mean over tasks
+# %%
+# GRADED: maml_loss
+from torch.func import functional_call
+
+
+def maml_loss(model, params, tasks, loss_fn, inner_lr, steps=1, first_order=False):
+    xs, ys, xq, yq = tasks
+    losses = []
+    for i in range(xs.shape[0]):
+        adapted = inner_adapt(model, params, xs[i], ys[i], loss_fn, inner_lr, steps=steps, first_order=first_order)
+        losses.append(loss_fn(functional_call(model, adapted, (xq[i],)), yq[i]))
+    return losses[0]
+
+
+# ruff: noqa: F821 (inner_adapt, maml_loss, proto_logits come from their own graded cells)
