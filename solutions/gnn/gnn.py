@@ -47,7 +47,7 @@
 # inside the two-layer GCN): the tests sometimes swap in a trusted version so that a bug costs points
 # only in its own question. The experiments are not graded but you need them for the written questions.
 #
-# **What to expect.** At full size the whole notebook ran in about 40 s on a recent 2-core CPU (allow
+# **What to expect.** At full size the whole notebook ran in about 60 s on a recent 2-core CPU (allow
 # a few minutes on an older laptop; most of it in the over-smoothing sweep and the graph-classification
 # runs, on one thread); a GPU does not help graphs this small. Set the environment variable
 # `COURSE_SMOKE=1` before starting Jupyter to run every experiment at a tiny size (seconds).
@@ -256,18 +256,18 @@ plt.show()
 #
 # BEGIN SOLUTION
 # With the raw $A$ a node's aggregate is a sum over its neighbours, so it grows with the degree:
-# exactly the degree for $x = \mathbf 1$ (1 to 17 here) and about $\sqrt{d}$ for random features,
+# exactly the degree for $x = \mathbf 1$ (from 1 to 17 here) and about $\sqrt{d}$ for random features,
 # so hubs dominate whatever comes next and the scale says more about the degree than about the
-# features. With $\hat A$ the aggregates of all nodes have comparable size (about 1 for
-# $x = \mathbf 1$, between 0.4 and 1.2 for random features), because each edge is divided by
-# $\sqrt{\tilde d_i \tilde d_j}$. Without the self-loop a node's own features would not survive the
-# step at all, and an isolated node would have degree 0. The raw $A$ has eigenvalues up to about 6.7
-# on the karate club, so $A^k x$ grows like $6.7^k$ and overflows after a few hundred steps, while
-# $\hat A$'s spectrum lies in $(-1, 1]$ with top eigenvalue exactly 1, so $\hat A^k x$ stays bounded
-# (and converges to the top eigenvector's direction). The row normalisation $D^{-1}A$ averages: a leaf next to a
-# hub takes the hub's features with weight 1, and the hub's outgoing messages are not down-weighted
-# by its degree, whereas the symmetric version divides the hub-to-leaf message by
-# $\sqrt{d_{\text{hub}}}$ too, so hubs have less influence on their many neighbours.
+# features. With $\hat A$ the aggregates of all nodes have comparable sizes whatever their degree,
+# because each edge is divided by $\sqrt{\tilde d_i \tilde d_j}$. Without the self-loop a node's own
+# features would not survive the step at all, and an isolated node would have degree 0. The raw $A$
+# has eigenvalues up to about 6.7 on the karate club, so $A^k x$ grows like $6.7^k$ and overflows
+# float32 after about 45 steps, while $\hat A$'s spectrum lies in $(-1, 1]$ with top eigenvalue exactly
+# 1, so $\hat A^k x$ stays bounded (and converges to the top eigenvector's direction). The row
+# normalisation $D^{-1}A$ averages: a leaf next to a hub takes the hub's features with weight 1, and
+# the hub's outgoing messages are not down-weighted by its degree, whereas the symmetric version
+# divides the hub-to-leaf message by $\sqrt{d_{\text{hub}}}$ too, so a hub has less influence on each
+# of its many neighbours.
 # END SOLUTION
 
 # %% [markdown]
@@ -707,22 +707,23 @@ print(f"eigenvalues of A_hat: top {eig[-1]:.4f}, next {eig[-2]:.4f}, {eig[-3]:.4
 # GCNs not simply learn to undo the smoothing? Name one remedy. (4 to 6 sentences.)
 #
 # BEGIN SOLUTION
-# Propagation alone first helps a lot: the nearest-mean accuracy climbs from 0.48 on the raw noisy
-# features to about 0.91 after 4 steps, because averaging over neighbours, most of whom share the class,
-# cancels the noise. After that it falls slowly (0.83 at 32 steps, 0.72 at 64) while the relative
-# Dirichlet energy drops from 0.8 to below 1e-3: the features of neighbouring nodes become the same up to the
-# $\sqrt{\tilde d_i}$ factor. On a connected graph $\hat A^k = \sum_m \lambda_m^k u_m u_m^\top$, and
-# every eigenvalue except the top one (exactly 1, eigenvector $\tilde D^{1/2}\mathbf 1$) has
-# $|\lambda| < 1$, so $\hat A^k X \to u_1 u_1^\top X$, which carries no information about the node
-# beyond its degree. The speed is set by the next eigenvalues: here 0.87 and 0.86 for the two
-# community directions, so their share decays like $0.87^k$ (slowly: the block structure survives
-# tens of steps) while the noise, in eigenvalues well below 0.5, is gone after a few. The
-# trained GCNs keep about 0.9 up to 4 layers, then drop (0.83 at 6, 0.55 at 8 and 0.33, chance, at
-# 12 and 16 layers), and their last hidden energy collapses the same way: a weight matrix cannot undo
-# the averaging because $\hat A$ mixes nodes, not features, and the deep stack is also much harder to
-# optimise (gradients pass through many averaging steps and ReLUs). Remedies: keep GCNs shallow
-# (2 to 3 layers), add residual or initial-feature connections (APPNP, GCNII), normalisations
-# such as PairNorm, or let attention choose neighbours.
+# Propagation alone first helps a lot: the nearest-mean accuracy climbs from 0.47 on the raw noisy
+# features to 0.98 after 4 to 8 steps, because averaging over neighbours, most of whom share the
+# class, cancels the noise. Then it collapses (0.65 at 16 steps, chance, 0.33, from 32 on) while the
+# relative Dirichlet energy falls steadily from 0.8 to 3e-5 at 32 steps and to rounding level at 64:
+# neighbouring features become equal up to the $\sqrt{\tilde d_i}$ factor. On a connected graph
+# $\hat A^k = \sum_m \lambda_m^k u_m u_m^\top$, and every eigenvalue but the top one (exactly 1,
+# eigenvector $\tilde D^{1/2}\mathbf 1$) has $|\lambda| < 1$, so $\hat A^k X \to u_1 u_1^\top X$, which
+# says nothing about a node but its degree. The speed is set by the next eigenvalues, 0.87 and 0.86
+# here (the two directions that separate the three communities): their share shrinks like
+# $0.87^k$, about 1% of the top component after 32 steps, while the noise, spread over the many
+# eigenvalues well below that, is gone after a few steps. The trained GCNs show the same: about 0.99
+# for 2 to 4 layers, 0.95 at 8, then chance (0.31 and 0.29) at 12 and 16 layers, with the energy of
+# the last hidden layer down from 0.8 (one layer) to about 0.05. A weight matrix cannot undo the
+# averaging, because $\hat A$ mixes nodes while $W$ only mixes features, and the deep stack is also much
+# harder to optimise (every gradient passes through many averaging steps and ReLUs). Remedies: keep
+# GCNs shallow (2 to 3 layers), add residual or initial-feature connections (APPNP, GCNII),
+# normalisations such as PairNorm, or let attention choose the neighbours.
 # END SOLUTION
 
 # %% [markdown]
@@ -1021,7 +1022,7 @@ print("one-hot ids, not permuted with the graph: max |GCN(I, P A P^T) - P GCN(I,
 # input $X = I$ is not permuted with the graph, so the model ties what it learns to particular
 # node ids (the error above is of order 1): it cannot transfer to another graph or to a renumbered
 # one, which is fine for transductive karate-club-style tasks only. In the hub experiment the max
-# readout did best (about 0.8 against about 0.6 for the sum and the mean): the hub is one node
+# readout did best (0.91 held-out accuracy against 0.69 for the mean and 0.70 for the sum): the hub is one node
 # whose features stand out, the max keeps exactly that node's value, while the mean dilutes it by
 # $1/N$ among 12 to 40 ordinary nodes and the sum mixes it with the total of all the others, which
 # varies with the graph's size.

@@ -26,4 +26,4 @@ class GATLayer(nn.Module):
         h = self.linear(x)
         e = F.leaky_relu((h * self.att_src).sum(-1)[src] + (h * self.att_dst).sum(-1)[dst], self.negative_slope)
         alpha = torch.softmax(e, dim=0)
-        return propagate(h, edges, alpha, reduce="sum"), alpha
+        return propagate(h, edges, alpha, reduce="sum"), alpha  # noqa: F821 (the propagate cell)

@@ -31,4 +31,4 @@ class GATLayer(nn.Module):
         grp = dst
         w = torch.exp(e)
         alpha = w / w.new_zeros(N).index_add(0, grp, w)[grp]
-        return propagate(h, edges, alpha, reduce="sum"), alpha
+        return propagate(h, edges, alpha, reduce="sum"), alpha  # noqa: F821 (the propagate cell)

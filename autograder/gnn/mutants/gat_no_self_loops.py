@@ -20,7 +20,6 @@ class GATLayer(nn.Module):
 
     def forward(self, x, edge_index):
         N = x.shape[0]
-        loops = torch.arange(N, device=x.device)
         edges = edge_index
         src, dst = edges[0], edges[1]
         h = self.linear(x)
@@ -31,4 +30,4 @@ class GATLayer(nn.Module):
         e_max = e.new_full((N,), float("-inf")).scatter_reduce(0, grp, e, reduce="amax")
         w = torch.exp(e - e_max[grp].detach())
         alpha = w / w.new_zeros(N).index_add(0, grp, w)[grp]
-        return propagate(h, edges, alpha, reduce="sum"), alpha
+        return propagate(h, edges, alpha, reduce="sum"), alpha  # noqa: F821 (the propagate cell)

@@ -6,7 +6,6 @@ import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 class GATLayer(nn.Module):
@@ -31,4 +30,4 @@ class GATLayer(nn.Module):
         e_max = e.new_full((N,), float("-inf")).scatter_reduce(0, grp, e, reduce="amax")
         w = torch.exp(e - e_max[grp].detach())
         alpha = w / w.new_zeros(N).index_add(0, grp, w)[grp]
-        return propagate(h, edges, alpha, reduce="sum"), alpha
+        return propagate(h, edges, alpha, reduce="sum"), alpha  # noqa: F821 (the propagate cell)

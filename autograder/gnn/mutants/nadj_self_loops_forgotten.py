@@ -2,7 +2,6 @@
 # WHY: the self-loops are never added, even when add_self_loops is True
 # %%
 # GRADED: normalize_adjacency
-import torch
 
 
 def normalize_adjacency(adj, add_self_loops=True):

@@ -2,7 +2,6 @@
 # WHY: every graph gets the reduction over all the nodes of the batch, whatever graph they belong to
 # %%
 # GRADED: pool
-import torch
 
 
 def global_pool(x, batch, reduce="mean"):

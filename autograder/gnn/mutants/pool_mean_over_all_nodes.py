@@ -2,7 +2,6 @@
 # WHY: the mean divides each graph's sum by the number of nodes in the whole batch
 # %%
 # GRADED: pool
-import torch
 
 
 def global_pool(x, batch, reduce="mean"):

@@ -2,7 +2,6 @@
 # WHY: each graph's nodes are reduced over the feature axis instead of over the nodes
 # %%
 # GRADED: pool
-import torch
 
 
 def global_pool(x, batch, reduce="mean"):

@@ -2,7 +2,6 @@
 # WHY: the mean divides by the number of nodes instead of the number of incoming edges
 # %%
 # GRADED: propagate
-import torch
 
 
 def propagate(x, edge_index, edge_weight=None, reduce="sum"):

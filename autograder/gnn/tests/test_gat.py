@@ -131,7 +131,8 @@ def test_node_without_neighbours(sub, observe, device, gen):
     x = torch.randn(4, 4, generator=gen, dtype=F64).to(device)
     out, alpha = call(sub, layer, x, edge_index, 2)
     h = x.cpu() @ weights["linear.weight"].T
-    ok = bool(torch.allclose(alpha[[5, 7]].cpu(), torch.ones(2, dtype=F64)) and torch.allclose(out[[1, 3]].cpu(), h[[1, 3]]))
+    ok = bool(torch.allclose(alpha[[5, 7]].cpu(), torch.ones(2, dtype=F64))
+              and torch.allclose(out[[1, 3]].cpu(), h[[1, 3]]))
     assert ok, (
         "nodes 1 and 3 receive no edge: their self-loops (entries E + 1 and E + 3 of alpha) must get weight 1 and "
         "their output must be their own h = linear(x)")

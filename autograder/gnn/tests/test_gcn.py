@@ -24,7 +24,8 @@ def make_layer(sub, gen, fin, fout, bias, device, dtype=F64):
     params = dict(layer.named_parameters())
     ok = bool("linear.weight" in params and tuple(params["linear.weight"].shape) == (fout, fin))
     assert ok, (
-        f"GCNLayer must keep the skeleton's self.linear = nn.Linear({fin}, {fout}, bias=False); it has {sorted(params)}")
+        f"GCNLayer must keep the skeleton's self.linear = nn.Linear({fin}, {fout}, bias=False); it has "
+        f"{sorted(params)}")
     ok = bool(("bias" in params) == bias and len(params) == 1 + bias)
     assert ok, (
         f"GCNLayer(bias={bias}) must have the parameters linear.weight{' and bias' if bias else ''} only; "

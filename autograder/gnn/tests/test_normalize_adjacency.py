@@ -27,7 +27,7 @@ def oracle(adj, loops):
     out = torch.zeros_like(m)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
-            if m[i, j] != 0:
+            if m[i, j] != 0 and d[i] > 0 and d[j] > 0:  # a node of degree 0: zero row and column
                 out[i, j] = m[i, j] / math.sqrt(d[i] * d[j])
     return out
 

@@ -59,7 +59,8 @@ def shuffled_batch(gen, sizes):
     return batch[torch.randperm(batch.numel(), generator=gen)]
 
 
-@pytest.mark.parametrize("sizes", [(3, 5, 2), (1, 1), (7, 4, 1, 6, 2), (20, 13)], ids=["3-5-2", "1-1", "5 graphs", "20-13"])
+@pytest.mark.parametrize("sizes", [(3, 5, 2), (1, 1), (7, 4, 1, 6, 2), (20, 13)],
+                         ids=["3-5-2", "1-1", "5 graphs", "20-13"])
 def test_matches_loop(sub, observe, device, gen, sizes):
     """equals a loop over the graphs for every readout (nodes of a graph interleaved)"""
     batch = shuffled_batch(gen, sizes)

@@ -23,7 +23,8 @@ def call(sub, x, edge_index, w, reduce):
     out = sub.propagate(x, edge_index, w, reduce=reduce)
     ok = bool(isinstance(out, torch.Tensor) and out.shape == x.shape)
     assert ok, (
-        f"propagate(reduce={reduce!r}) must return a tensor of x's shape (N, F) = {tuple(x.shape)}; got {H.describe(out)}")
+        f"propagate(reduce={reduce!r}) must return a tensor of x's shape (N, F) = {tuple(x.shape)}; got "
+        f"{H.describe(out)}")
     ok = bool(torch.isfinite(out).all())
     assert ok, (
         f"propagate(reduce={reduce!r}) gave nan or inf: a node without incoming edges must get zeros "
@@ -91,7 +92,8 @@ def test_gradients(sub, observe, device, gen):
     edge_index = H.edges_of(adj, gen).to(device)
     for reduce in REDUCES:
         x = torch.randn(9, 3, generator=gen, dtype=F64).to(device).requires_grad_(True)
-        w = torch.empty(edge_index.shape[1], dtype=F64).uniform_(0.5, 1.5, generator=gen).to(device).requires_grad_(True)
+        w = torch.empty(edge_index.shape[1], dtype=F64).uniform_(0.5, 1.5, generator=gen)
+        w = w.to(device).requires_grad_(True)
         upstream = torch.randn(9, 3, generator=gen, dtype=F64).to(device)
         x0 = x.detach().clone()
         (call(sub, x, edge_index, w, reduce) * upstream).sum().backward()

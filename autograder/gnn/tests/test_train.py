@@ -20,7 +20,6 @@ import math
 import pytest
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from autograder.testing import expect_close, load_helpers, substitute
 from shared.graphs import community_features, labelled_split, stochastic_block_model
@@ -194,7 +193,7 @@ HIDDEN, EPOCHS, LR, WEIGHT_DECAY, THRESHOLD = 16, 100, 0.01, 5e-4, 0.75
 
 
 def test_learns_block_model(sub, observe, device, gen):
-    """a two-layer GCN on your GCNLayer, normalize_adjacency and train_step labels a block model from 5 labels per class"""
+    """a two-layer GCN on your GCNLayer, normalize_adjacency and train_step labels a block model (5 labels a class)"""
     edges, y = stochastic_block_model(SIZES, P_IN, P_OUT, gen)
     x = community_features(y, FEATURES, SIGNAL, gen)
     train_mask, test_mask = labelled_split(y, PER_CLASS, gen)

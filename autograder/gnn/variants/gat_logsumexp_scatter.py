@@ -31,4 +31,4 @@ class GATLayer(nn.Module):
         m = torch.zeros(n, dtype=e.dtype, device=e.device).index_reduce(0, dst, e, "amax", include_self=False)
         lse = m + torch.log(torch.zeros_like(m).index_add(0, dst, torch.exp(e - m[dst])))
         alpha = torch.exp(e - lse[dst])
-        return propagate(h, edges, edge_weight=alpha), alpha
+        return propagate(h, edges, edge_weight=alpha), alpha  # noqa: F821 (the propagate cell)

@@ -1,5 +1,6 @@
 # VARIANT: train
-# dropout before the ReLU (the same mask gives the same numbers), reduction='none' then a masked mean, zero_grad(set_to_none=False)
+# dropout before the ReLU (the same mask gives the same numbers), reduction='none' then a masked mean,
+# zero_grad(set_to_none=False)
 # %%
 # GRADED: train
 import torch
@@ -10,8 +11,8 @@ import torch.nn.functional as F
 class GCN(nn.Module):
     def __init__(self, in_features, hidden_features, num_classes, dropout=0.5):
         super().__init__()
-        self.conv1 = GCNLayer(in_features, hidden_features)
-        self.conv2 = GCNLayer(hidden_features, num_classes)
+        self.conv1 = GCNLayer(in_features, hidden_features)  # noqa: F821 (the gcn cell)
+        self.conv2 = GCNLayer(hidden_features, num_classes)  # noqa: F821 (the gcn cell)
         self.dropout = dropout
 
     def forward(self, x, adj_norm):
