@@ -255,10 +255,11 @@ def test_gat_uses_propagate_by_name():
     layer = gat_layer(g, 3, 2)
     ei = edges_of(random_adj(g, 5, 0.5))
     calls = []
+    original = ref.propagate  # bound before the swap: inside it, ref.propagate is the spy itself
 
     def spy(*args, **kwargs):
         calls.append(1)
-        return ref.propagate(*args, **kwargs)
+        return original(*args, **kwargs)
 
     with substitute(ref, propagate=spy):
         layer(torch.randn(5, 3, generator=g, dtype=F64), ei)
