@@ -59,12 +59,14 @@ def shuffled_batch(gen, sizes):
     return batch[torch.randperm(batch.numel(), generator=gen)]
 
 
+@pytest.mark.question("pool", weight=2)  # the core check: every readout on interleaved graphs
 @pytest.mark.parametrize("sizes", [(3, 5, 2), (1, 1), (7, 4, 1, 6, 2), (20, 13)],
                          ids=["3-5-2", "1-1", "5 graphs", "20-13"])
 def test_matches_loop(sub, observe, device, gen, sizes):
-    """equals a loop over the graphs for every readout (nodes of a graph interleaved)"""
+    """equals a loop over the graphs for every readout (nodes of a graph interleaved, one feature all negative)"""
     batch = shuffled_batch(gen, sizes)
     x = torch.randn(batch.numel(), 3, generator=gen, dtype=F64)
+    x[:, 0] -= 10.0  # a feature whose maximum is negative in every graph
     check_all(sub, observe, x.to(device), batch.to(device), "shuffled batch")
 
 

@@ -44,10 +44,11 @@ def check_all(sub, observe, x, edge_index, w, what):
         observe(f"reduce={reduce}", out)
 
 
-@pytest.mark.parametrize("n,p,symmetric", [(1, 0.0, True), (4, 0.6, False), (10, 0.3, True), (25, 0.15, False)])
+@pytest.mark.question("propagate", weight=3)  # the core check: every reduction, with and without weights
+@pytest.mark.parametrize("n,p,symmetric", [(2, 1.0, False), (4, 0.6, False), (10, 0.3, True), (25, 0.15, False)])
 def test_matches_loop(sub, observe, device, gen, n, p, symmetric):
     """equals a per-node loop for every reduction, without and with edge weights"""
-    adj = H.random_adj(gen, n, p=p, symmetric=symmetric, isolated=(n - 1,) if n > 1 else ())
+    adj = H.random_adj(gen, n, p=p, symmetric=symmetric, isolated=(n - 1,) if n > 2 else ())
     edge_index = H.edges_of(adj, gen).to(device)
     x = torch.randn(n, 3, generator=gen, dtype=F64).to(device)
     w = torch.empty(edge_index.shape[1], dtype=F64).uniform_(0.1, 2.0, generator=gen).to(device)
@@ -55,6 +56,7 @@ def test_matches_loop(sub, observe, device, gen, n, p, symmetric):
     check_all(sub, observe, x, edge_index, w, "with edge weights")
 
 
+@pytest.mark.question("propagate", weight=2)
 def test_negative_weights_and_features(sub, observe, device, gen):
     """handles negative weights (the max is over the weighted messages) and wide features"""
     adj = H.random_adj(gen, 12, p=0.4, symmetric=False, isolated=(0, 6))
@@ -77,9 +79,10 @@ def test_direction(sub, observe, device, gen):
         observe(f"reduce={reduce}", out)
 
 
-def test_no_edges(sub, observe, device, gen):
-    """a graph without edges gives zeros for every reduction"""
-    x = torch.randn(5, 3, generator=gen, dtype=F64).to(device)
+@pytest.mark.parametrize("n", [1, 5])
+def test_no_edges(sub, observe, device, gen, n):
+    """a graph without edges (a single node too) gives zeros for every reduction"""
+    x = torch.randn(n, 3, generator=gen, dtype=F64).to(device)
     edge_index = torch.zeros(2, 0, dtype=torch.long).to(device)
     for reduce in REDUCES:
         out = call(sub, x, edge_index, None, reduce)
