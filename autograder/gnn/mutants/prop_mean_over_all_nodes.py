@@ -1,0 +1,15 @@
+# MUTANT: propagate
+# WHY: the mean divides by the number of nodes instead of the number of incoming edges
+# %%
+# GRADED: propagate
+
+
+def propagate(x, edge_index, edge_weight=None, reduce="sum"):
+    src, dst = edge_index[0], edge_index[1]
+    msg = x[src] if edge_weight is None else x[src] * edge_weight.unsqueeze(-1)
+    out = x.new_zeros(x.shape)
+    if reduce == "sum":
+        return out.index_add(0, dst, msg)
+    if reduce == "mean":
+        return out.index_add(0, dst, msg) / x.shape[0]
+    return out.scatter_reduce(0, dst.unsqueeze(-1).expand_as(msg), msg, reduce="amax", include_self=False)
