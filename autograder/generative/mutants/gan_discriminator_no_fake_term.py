@@ -2,7 +2,6 @@
 # WHY: the discriminator loss forgets the fake samples' term
 # %%
 # GRADED: gan_losses
-import torch
 import torch.nn.functional as F
 
 

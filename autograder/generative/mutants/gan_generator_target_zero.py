@@ -2,7 +2,6 @@
 # WHY: the generator is trained towards the 'fake' target, helping the discriminator instead of fooling it
 # %%
 # GRADED: gan_losses
-import torch
 import torch.nn.functional as F
 
 

@@ -2,7 +2,6 @@
 # WHY: the discriminator's targets are swapped: real samples are labelled fake and fake ones real
 # %%
 # GRADED: gan_losses
-import torch
 import torch.nn.functional as F
 
 

@@ -4,7 +4,6 @@
 # %%
 # GRADED: gan_losses
 import torch
-import torch.nn.functional as F
 
 
 def discriminator_loss(real_logits, fake_logits):

@@ -2,7 +2,6 @@
 # WHY: the generator minimises the saturating loss log(1 - D(G(z))), whose gradient vanishes when the discriminator wins
 # %%
 # GRADED: gan_losses
-import torch
 import torch.nn.functional as F
 
 

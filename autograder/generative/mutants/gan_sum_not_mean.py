@@ -3,7 +3,6 @@
 # CORNER: batches of one sample
 # %%
 # GRADED: gan_losses
-import torch
 import torch.nn.functional as F
 
 

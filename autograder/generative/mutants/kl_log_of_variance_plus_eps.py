@@ -1,5 +1,5 @@
 # MUTANT: gaussian_kl
-# WHY: the log-variance is recomputed as the log of the variance plus a small constant, which is wrong for small variances
+# WHY: the log-variance is recomputed as log(variance + a small constant), which is wrong for small variances
 # %%
 # GRADED: gaussian_kl
 import torch

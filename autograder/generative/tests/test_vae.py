@@ -23,7 +23,8 @@ F64, load_random, trusted_reparameterize = helpers.F64, helpers.load_random, hel
 def make(sub, gen, device, D=10, H=6, K=3, scale=0.5):
     model = sub.VAE(data_dim=D, hidden_dim=H, latent_dim=K)
     names = {n for n, _ in model.named_parameters()}
-    wanted = {f"{m}.{p}" for m in ("encoder.0", "to_mu", "to_logvar", "decoder.0", "decoder.2") for p in ("weight", "bias")}
+    modules = ("encoder.0", "to_mu", "to_logvar", "decoder.0", "decoder.2")
+    wanted = {f"{m}.{p}" for m in modules for p in ("weight", "bias")}
     ok = bool(names == wanted)
     assert ok, (
         f"VAE must keep the skeleton's modules (encoder, to_mu, to_logvar, decoder) and add no parameters; "

@@ -2,7 +2,6 @@
 # WHY: -logsigmoid(l) and -logsigmoid(-l), the same losses
 # %%
 # GRADED: gan_losses
-import torch
 import torch.nn.functional as F
 
 

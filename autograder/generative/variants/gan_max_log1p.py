@@ -3,7 +3,6 @@
 # %%
 # GRADED: gan_losses
 import torch
-import torch.nn.functional as F
 
 
 def _bce(logits, target):

@@ -2,7 +2,6 @@
 # WHY: torch.distributions.Normal's log_prob for the base density
 # %%
 # GRADED: flow_nll
-import math
 
 import torch
 
@@ -12,5 +11,6 @@ def flow_nll(flow_layers, x):
     for layer in flow_layers:
         z, log_det = layer(z)
         total = total + log_det
-    base = torch.distributions.Normal(torch.zeros((), dtype=x.dtype, device=x.device), torch.ones((), dtype=x.dtype, device=x.device))
+    zero = torch.zeros((), dtype=x.dtype, device=x.device)
+    base = torch.distributions.Normal(zero, torch.ones_like(zero))
     return -(base.log_prob(z).sum(-1) + total).mean()

