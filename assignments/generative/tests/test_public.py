@@ -48,19 +48,23 @@ class Shift(nn.Module):
 @pytest.mark.question("reparameterize")
 def test_reparameterize(sub, observe, device, gen, seed):
     """z = mu + exp(logvar / 2) * eps: the same generator state gives the same eps; gradients reach mu and logvar"""
-    mu = torch.randn(5, 3, generator=gen, dtype=F64).to(device).requires_grad_(True)
-    logvar = torch.randn(5, 3, generator=gen, dtype=F64).to(device).requires_grad_(True)
+    mu = torch.randn(200, 3, generator=gen, dtype=F64).to(device).requires_grad_(True)
+    logvar = torch.randn(200, 3, generator=gen, dtype=F64).to(device).requires_grad_(True)
     z = sub.reparameterize(mu, logvar, generator=torch.Generator().manual_seed(seed))
     ok = bool(isinstance(z, torch.Tensor) and z.shape == mu.shape and z.dtype == F64)
     assert ok, (
         "reparameterize returns a tensor of mu's shape and dtype")
-    eps = (z - mu) / torch.exp(0.5 * logvar)
+    eps = ((z - mu) / torch.exp(0.5 * logvar)).detach()
+    ok = bool(abs(eps.mean()) < 0.25 and abs(eps.std() - 1) < 0.2 and abs(torch.corrcoef(eps[:, :2].T.cpu())[0, 1]) < 0.5)
+    assert ok, (
+        "eps = (z - mu) / exp(logvar / 2) must be standard normal, drawn independently for every entry of mu "
+        "(torch.randn of mu's shape)")
     z2 = sub.reparameterize(2 * mu, logvar - 1.0, generator=torch.Generator().manual_seed(seed))
     ok = bool(torch.allclose(z2, 2 * mu + torch.exp(0.5 * (logvar - 1.0)) * eps))
     assert ok, (
         "with the same generator state, (z - mu) / exp(logvar / 2) must be the same eps whatever mu and logvar are: "
         "z = mu + exp(logvar / 2) * eps, with the standard deviation exp(logvar / 2), not logvar itself")
-    upstream = torch.randn(5, 3, generator=gen, dtype=F64).to(device)
+    upstream = torch.randn(200, 3, generator=gen, dtype=F64).to(device)
     (z * upstream).sum().backward()
     observe("mu.grad", mu.grad)
     ok = bool(torch.allclose(logvar.grad, 0.5 * (z - mu).detach() * upstream))
@@ -257,7 +261,7 @@ def test_flow_nll(sub, observe, device, gen):
 
 
 class CouplingRecorder(nn.Module):
-    """A stand-in for AffineCoupling: records its arguments and acts as y = x + mask."""
+    """A stand-in for AffineCoupling: records its arguments and acts as y = 2 x + mask."""
 
     def __init__(self, dim, hidden_dim, mask):
         super().__init__()
@@ -265,15 +269,15 @@ class CouplingRecorder(nn.Module):
         self.register_buffer("mask", torch.as_tensor(mask, dtype=torch.float32).clone())
 
     def forward(self, x):
-        return x + self.mask, x.new_zeros(x.shape[0])
+        return 2 * x + self.mask.to(x.dtype), x.new_full((x.shape[0],), x.shape[1] * math.log(2))
 
     def inverse(self, y):
-        return y - self.mask
+        return (y - self.mask.to(y.dtype)) / 2
 
 
 @pytest.mark.question("train")
-def test_make_flow(sub, observe):
-    """make_flow builds n_layers couplings (by name) with alternating masks"""
+def test_make_flow(sub, observe, gen):
+    """make_flow builds n_layers couplings (by name) with alternating masks; flow_inverse undoes them"""
     with substitute(sub, AffineCoupling=CouplingRecorder):
         flow = sub.make_flow(3, 7, 4)
     ok = bool(isinstance(flow, nn.ModuleList) and len(flow) == 4)
@@ -283,6 +287,13 @@ def test_make_flow(sub, observe):
     assert ok, (
         "every layer is AffineCoupling(dim, hidden_dim, mask)")
     observe("masks", [layer.mask.tolist() for layer in flow])
+    x = torch.randn(2, 3, generator=gen, dtype=F64)
+    z = x
+    for layer in flow:
+        z = layer(z)[0]
+    ok = bool(torch.allclose(sub.flow_inverse(flow, z), x))
+    assert ok, (
+        "flow_inverse(flow, f(x)) must give x back: run the inverses, last layer first")
 
 
 @pytest.mark.question("train")

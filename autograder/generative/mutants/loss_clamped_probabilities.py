@@ -1,5 +1,6 @@
 # MUTANT: vae_loss
 # WHY: probabilities are clamped before the log, so large logits get a wrong loss and no gradient
+# CORNER: logits beyond about +-16
 # %%
 # GRADED: vae_loss
 import torch

@@ -3,7 +3,8 @@
 (s_raw, t) = net(mask * x), s = tanh(s_raw), y = m x + (1 - m)(x exp(s) + t), log_det = sum((1 - m) s).
 Weights are loaded into the skeleton's `net`; the oracle computes s and t from that same net.
 log_det is checked against log|det| of the autograd Jacobian (torch.autograd.functional.jacobian,
-float64); the inverse both ways; masks of several patterns, dim 1 to 6, a batch of one; float32.
+float64); the inverse both ways (every test also checks that inverse undoes
+forward); masks of several patterns, dim 1 to 6, a batch of one; float32.
 """
 
 import pytest
@@ -46,6 +47,11 @@ def forward(layer, x):
     assert ok, (
         f"y must be (N, D) = {tuple(x.shape)} and log_det (N,) = ({x.shape[0]},), one per sample summed over "
         f"features; got {tuple(y.shape)} and {tuple(log_det.shape)}")
+    with torch.no_grad():
+        x_back = layer.inverse(y.detach())
+    tol = 1e-4 if x.dtype == torch.float32 else 1e-8
+    expect_close(x_back, x.detach(), "the layer must be invertible, inverse(forward(x)) = x: x = m y + (1 - m)(y - t) "
+                 "exp(-s), with s and t from net(m y) (= net(m x))", rtol=tol, atol=tol, name="inverse(forward(x))")
     return y, log_det
 
 

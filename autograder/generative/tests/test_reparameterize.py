@@ -30,12 +30,27 @@ def draw(sub, mu, logvar, k):
     return z
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (6, 3), (2, 16)], ids=["1x1", "6x3", "2x16"])
+def check_noise(eps, what):
+    """eps of a big enough batch looks standard normal and independent across latent dimensions."""
+    flat = eps.detach().cpu().reshape(-1)
+    ok = bool(abs(flat.mean()) < 0.25 and abs(flat.std() - 1) < 0.2)
+    assert ok, (
+        f"{what}: (z - mu) / exp(logvar / 2) has mean {flat.mean():.2f} and std {flat.std():.2f}; the noise must be "
+        "standard normal (torch.randn, not torch.rand)")
+    corr = torch.corrcoef(eps.detach().cpu()[:, :2].T)[0, 1]
+    ok = bool(abs(corr) < 0.5)
+    assert ok, (
+        f"{what}: the noise of two latent dimensions has correlation {corr:.2f}; draw one eps per sample AND per "
+        "latent dimension (the shape of mu)")
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (400, 3), (100, 16)], ids=["1x1", "400x3", "100x16"])
 def test_same_eps_whatever_mu_and_logvar(sub, observe, device, gen, shape):
-    """(z - mu) / exp(logvar / 2) is the same eps for any mu and logvar under one generator state"""
-    mu = torch.randn(shape, generator=gen, dtype=F64).to(device)
-    logvar = 2 * torch.randn(shape, generator=gen, dtype=F64).to(device)
-    eps = (draw(sub, mu, logvar, 0) - mu) / torch.exp(0.5 * logvar)
+    """(z - mu) / exp(logvar / 2) is the same standard normal eps for any mu and logvar; dz/dlogvar = (z - mu) / 2"""
+    mu = torch.randn(shape, generator=gen, dtype=F64).to(device).requires_grad_(True)
+    logvar = (2 * torch.randn(shape, generator=gen, dtype=F64)).to(device).requires_grad_(True)
+    z = draw(sub, mu, logvar, 0)
+    eps = (z - mu).detach() / torch.exp(0.5 * logvar.detach())
     mu2 = 3 * torch.randn(shape, generator=gen, dtype=F64).to(device)
     logvar2 = 2 * torch.randn(shape, generator=gen, dtype=F64).to(device)
     eps2 = (draw(sub, mu2, logvar2, 0) - mu2) / torch.exp(0.5 * logvar2)
@@ -43,7 +58,19 @@ def test_same_eps_whatever_mu_and_logvar(sub, observe, device, gen, shape):
     assert ok, (
         "with the same generator state, (z - mu) / exp(logvar / 2) changed with mu and logvar: the noise must be "
         "scaled by the standard deviation exp(logvar / 2) (not logvar, not the variance exp(logvar)) and shifted by mu")
-    observe("z dtype", str(eps.dtype))
+    if shape[0] > 1:
+        check_noise(eps, f"a batch of shape {shape}")
+    upstream = torch.randn(shape, generator=gen, dtype=F64).to(device)
+    ok = bool(z.requires_grad)
+    assert ok, (
+        "z must stay on the autograd graph of mu and logvar: that is the point of the trick")
+    (z * upstream).sum().backward()
+    ok = bool(logvar.grad is not None and torch.allclose(logvar.grad, 0.5 * (z - mu).detach() * upstream,
+                                                         rtol=1e-9, atol=1e-12))
+    assert ok, (
+        "dz/dlogvar must be exp(logvar / 2) * eps / 2 = (z - mu) / 2: compute sigma from logvar on the graph, "
+        "and keep eps off it")
+    observe("mu.grad", mu.grad)
 
 
 def test_statistics(sub, observe, device, gen):
@@ -92,9 +119,10 @@ def test_gradient(sub, observe, device, gen):
 
 def test_float32_and_global_rng(sub, observe, device, gen):
     """keeps float32; without a generator, successive calls draw fresh noise"""
-    mu = torch.randn(3, 2, generator=gen).to(device)
-    logvar = torch.randn(3, 2, generator=gen).to(device)
+    mu = torch.randn(300, 2, generator=gen).to(device)
+    logvar = torch.randn(300, 2, generator=gen).to(device)
     z = draw(sub, mu, logvar, 3)
+    check_noise((z - mu).double() / torch.exp(0.5 * logvar.double()), "float32")
     ok = bool(z.dtype == torch.float32 and z.device == mu.device)
     assert ok, (
         f"z must keep mu's dtype float32 and device, got {z.dtype} on {z.device}")

@@ -21,32 +21,37 @@ from autograder.testing import expect_close, load_helpers, substitute
 pytestmark = pytest.mark.question("train")
 
 helpers = load_helpers(__file__)
-F64, TrustedCoupling, trusted_flow = helpers.F64, helpers.TrustedCoupling, helpers.trusted_flow
+F64, TrustedCoupling = helpers.F64, helpers.TrustedCoupling
 
 
 class CouplingRecorder(nn.Module):
+    """Stands in for AffineCoupling: records its arguments; y = x * c + mask with a scale c of its own, so
+    that the order in which layers are undone matters."""
+
+    count = 0
+
     def __init__(self, dim, hidden_dim, mask):
         super().__init__()
         self.args = (dim, hidden_dim)
         self.register_buffer("mask", torch.as_tensor(mask, dtype=torch.float32).clone())
+        CouplingRecorder.count += 1
+        self.c = 1.0 + 0.5 * CouplingRecorder.count
 
     def forward(self, x):
-        return x + self.mask, x.new_zeros(x.shape[0])
+        return x * self.c + self.mask.to(x.dtype), x.new_full((x.shape[0],), math.log(self.c) * x.shape[1])
 
     def inverse(self, y):
-        return y - self.mask
+        return (y - self.mask.to(y.dtype)) / self.c
 
 
-@pytest.mark.parametrize("dim,n_layers", [(2, 1), (2, 4), (5, 3), (1, 2)])
-def test_make_flow_masks(sub, observe, dim, n_layers):
-    """n_layers couplings built by name, layer k keeping the features d with d + k even"""
-    with substitute(sub, AffineCoupling=CouplingRecorder):
-        flow = sub.make_flow(dim, 7, n_layers)
+def build(sub, coupling, dim, hidden, n_layers):
+    with substitute(sub, AffineCoupling=coupling):
+        flow = sub.make_flow(dim, hidden, n_layers)
     ok = bool(isinstance(flow, nn.ModuleList) and len(flow) == n_layers)
     assert ok, (
         f"make_flow returns an nn.ModuleList of n_layers = {n_layers} layers (so that .parameters() and .to() "
         "see them)")
-    ok = bool(all(isinstance(layer, CouplingRecorder) and layer.args == (dim, 7) for layer in flow))
+    ok = bool(all(isinstance(layer, coupling) for layer in flow))
     assert ok, (
         "every layer must be AffineCoupling(dim, hidden_dim, mask), built by name")
     masks = [layer.mask.tolist() for layer in flow]
@@ -55,24 +60,42 @@ def test_make_flow_masks(sub, observe, dim, n_layers):
     assert ok, (
         f"the masks must alternate, layer k keeping (mask 1) the features d with d + k even: expected {expected}, "
         f"got {masks}")
-    observe("masks", masks)
+    return flow
+
+
+def check_inverse(sub, flow, x):
+    """flow_inverse(flow, f(x)) = x: each layer's inverse, the last layer first."""
+    with torch.no_grad():
+        z = x
+        for layer in flow:
+            z = layer(z)[0]
+        x_back = sub.flow_inverse(flow, z)
+    ok = bool(isinstance(x_back, torch.Tensor) and x_back.shape == x.shape)
+    assert ok, (
+        "flow_inverse returns a tensor of z's shape")
+    expect_close(x_back, x, "flow_inverse(layers, f(x)) = x: apply each layer's inverse, the last layer first "
+                 "(and inverse, not forward)", rtol=1e-9, atol=1e-9, name="x")
+    return x_back
+
+
+@pytest.mark.parametrize("dim,n_layers", [(2, 1), (2, 4), (5, 3), (1, 2)])
+def test_make_flow_masks(sub, observe, device, gen, dim, n_layers):
+    """n_layers couplings built by name, layer k keeping the features d with d + k even; flow_inverse undoes them"""
+    flow = build(sub, CouplingRecorder, dim, 7, n_layers)
+    ok = bool(all(layer.args == (dim, 7) for layer in flow))
+    assert ok, (
+        "every layer is AffineCoupling(dim, hidden_dim, mask)")
+    observe("masks", [layer.mask.tolist() for layer in flow])
+    check_inverse(sub, flow.to(device), torch.randn(5, dim, generator=gen, dtype=F64).to(device))
 
 
 @pytest.mark.parametrize("dim,n_layers", [(2, 3), (4, 4)])
 def test_flow_inverse(sub, observe, device, gen, dim, n_layers):
-    """flow_inverse runs the layers' inverses, last layer first: it undoes the forward pass"""
-    layers = [layer.to(device) for layer in trusted_flow(gen, dim, n_layers, scale=1.0)]
-    x = torch.randn(7, dim, generator=gen, dtype=F64).to(device)
-    with torch.no_grad():
-        z = x
-        for layer in layers:
-            z = layer(z)[0]
-        x_back = sub.flow_inverse(layers, z)
-    ok = bool(isinstance(x_back, torch.Tensor) and x_back.shape == x.shape)
-    assert ok, (
-        "flow_inverse returns a tensor of z's shape")
-    expect_close(x_back, x, "flow_inverse(layers, f(x)) = x: apply each layer's inverse, the last layer first",
-                 rtol=1e-9, atol=1e-9, name="x")
+    """a flow of the tests' couplings from make_flow: flow_inverse undoes the forward pass"""
+    flow = build(sub, TrustedCoupling, dim, 8, n_layers)
+    for layer in flow:
+        helpers.load_random(layer.to(F64), gen, 1.0)
+    x_back = check_inverse(sub, flow.to(device), torch.randn(7, dim, generator=gen, dtype=F64).to(device))
     observe("x", x_back)
 
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from autograder.testing import load_helpers, seeded, substitute
+from autograder.testing import expect_close, load_helpers, seeded, substitute
 
 pytestmark = pytest.mark.question("vae")
 
@@ -49,6 +49,69 @@ def forward(model, x, generator=None):
     return out
 
 
+class RecordingDecoder(nn.Module):
+    def __init__(self, K, D, gen):
+        super().__init__()
+        self.weight = torch.randn(K, D, generator=gen, dtype=F64)
+        self.inputs = []
+
+    def forward(self, z):
+        self.inputs.append(z)
+        return 4 * z @ self.weight.to(z.device, z.dtype)
+
+
+def check_forward(sub, model, gen, device):
+    """forward(x, g) = decoder(reparameterize(to_mu(h), to_logvar(h), g)), h = encoder(x), checked with the
+    tests' reparameterize and the model's own modules."""
+    x = torch.rand(3, model.encoder[0].weight.shape[1], generator=gen,
+                   dtype=F64).to(device)
+    with substitute(sub, reparameterize=trusted_reparameterize):
+        x_logits, mu, logvar = forward(model, x, torch.Generator().manual_seed(seeded(10)))
+        with torch.no_grad():
+            h = model.encoder(x)
+            mu_o, logvar_o = model.to_mu(h), model.to_logvar(h)
+            z = trusted_reparameterize(mu_o, logvar_o, torch.Generator().manual_seed(seeded(10)))
+            logits_o = model.decoder(z)
+    expect_close(mu, mu_o, "mu = to_mu(encoder(x))", rtol=1e-9, atol=1e-10, name="mu")
+    expect_close(logvar, logvar_o, "logvar = to_logvar(encoder(x))", rtol=1e-9, atol=1e-10, name="logvar")
+    expect_close(x_logits, logits_o, "x_logits = decoder(reparameterize(mu, logvar, generator)): the logits of a "
+                 "sampled code (not of mu, no sigmoid), with forward's generator passed on", rtol=1e-9, atol=1e-10,
+                 name="x_logits")
+
+
+def check_sample(model, gen, n=4000):
+    """sample(n, g) decodes n codes z ~ N(0, I) drawn from g, returns sigmoid(decoder(z)); same g, same samples."""
+    original = model.decoder
+    K, D = model.to_mu.weight.shape[0], original[-1].weight.shape[0]
+    model.decoder = RecordingDecoder(K, D, gen)
+    try:
+        samples = model.sample(n, generator=torch.Generator().manual_seed(seeded(11)))
+        again = model.sample(n, generator=torch.Generator().manual_seed(seeded(11)))
+        calls = list(model.decoder.inputs)
+    finally:
+        recorder, model.decoder = model.decoder, original
+    ok = bool(len(calls) == 2)
+    assert ok, (
+        f"sample called the decoder {len(calls) // 2 if calls else 0} times per call; decode all n codes at once")
+    z = calls[0].detach().cpu()
+    ok = bool(z.shape == (n, K))
+    assert ok, (
+        f"the decoder must get codes of shape (n, K) = {(n, K)}, got {tuple(z.shape)}")
+    ok = bool(z.mean(0).abs().max() < 6 / math.sqrt(n) and (z.std(0) - 1).abs().max() < 0.06)
+    assert ok, (
+        "the codes sample() decodes must be drawn from the prior N(0, I) (torch.randn), not from the encoder or "
+        "torch.rand")
+    ok = bool(isinstance(samples, torch.Tensor) and samples.shape == (n, D))
+    assert ok, (
+        "sample(n) returns (n, D)")
+    ok = bool(torch.allclose(samples.cpu().double(), torch.sigmoid(4 * z.double() @ recorder.weight)))
+    assert ok, (
+        "the samples must be the probabilities sigmoid(decoder(z)), in [0, 1]")
+    ok = bool(torch.equal(samples, again))
+    assert ok, (
+        "sample must draw its codes from the `generator` argument: the same generator state gave different samples")
+
+
 @pytest.mark.parametrize("N", [1, 5])
 def test_forward_matches(sub, observe, device, gen, N):
     """forward = decoder(reparameterize(to_mu(h), to_logvar(h))), h = encoder(x), with a trusted reparameterize"""
@@ -62,6 +125,7 @@ def test_forward_matches(sub, observe, device, gen, N):
     observe("x_logits", x_logits)
     observe("mu", mu)
     observe("logvar", logvar)
+    check_sample(model, gen)
 
 
 def test_forward_calls_reparameterize(sub, observe, device, gen):
@@ -89,6 +153,7 @@ def test_forward_calls_reparameterize(sub, observe, device, gen):
         "x_logits must be the decoder's output on the sampled z: logits, with no sigmoid")
     observe("mu", mu)
     observe("logvar", logvar)
+    check_sample(model, gen)
 
 
 def test_gradients(sub, observe, device, gen):
@@ -104,23 +169,13 @@ def test_gradients(sub, observe, device, gen):
         assert ok, (
             f"VAE.{name} got no gradient: forward must use it")
         observe(f"{name}.grad", p.grad)
-
-
-class RecordingDecoder(nn.Module):
-    def __init__(self, K, D, gen):
-        super().__init__()
-        self.weight = torch.randn(K, D, generator=gen, dtype=F64)
-        self.inputs = []
-
-    def forward(self, z):
-        self.inputs.append(z)
-        return 4 * z @ self.weight.to(z.device, z.dtype)
+    check_sample(model, gen)
 
 
 def test_sample_decodes_standard_normal_codes(sub, observe, device, gen, seed):
     """sample(n) decodes n codes z ~ N(0, I) (checked over 20,000) and returns sigmoid of the logits"""
     model = make(sub, gen, device, K=3)
-    model.decoder = RecordingDecoder(3, 10, gen)
+    original, model.decoder = model.decoder, RecordingDecoder(3, 10, gen)
     n = 20_000
     samples = model.sample(n, generator=torch.Generator().manual_seed(seed))
     ok = bool(len(model.decoder.inputs) == 1)
@@ -140,6 +195,8 @@ def test_sample_decodes_standard_normal_codes(sub, observe, device, gen, seed):
     assert ok, (
         "the samples must be the probabilities sigmoid(decoder(z)), in [0, 1]")
     observe("shape", tuple(samples.shape))
+    model.decoder = original
+    check_forward(sub, model, gen, device)
 
 
 def test_sample_uses_the_generator(sub, observe, device, gen, seed):
@@ -154,3 +211,4 @@ def test_sample_uses_the_generator(sub, observe, device, gen, seed):
     assert ok, (
         f"samples must be probabilities in [0, 1] with the model's dtype float64, got {a.dtype}")
     observe("dtype", str(a.dtype))
+    check_forward(sub, model, gen, device)

@@ -75,19 +75,21 @@ def test_extreme_logits(sub, observe, device, gen, magnitude):
     x = (torch.rand(N, D, generator=gen) < 0.5).to(F64)
     signs = torch.where(torch.rand(N, D, generator=gen) < 0.5, 1.0, -1.0).to(F64)
     x_logits = (magnitude * signs).to(device).requires_grad_(True)
-    zeros = torch.zeros(N, 2, dtype=F64).to(device)
-    _, recon, _ = call(sub, x.to(device), x_logits, zeros, zeros)
+    mu, logvar = (torch.randn(N, 2, generator=gen, dtype=F64).to(device) for _ in range(2))
+    loss, recon, kl = call(sub, x.to(device), x_logits, mu, logvar, beta=0.5)
     ok = bool(torch.isfinite(recon))
     assert ok, (
         f"recon is {recon.item()} for logits of +-{magnitude:g}: log(sigmoid(l)) and log(1 - sigmoid(l)) round to "
         "log(0); use softplus(l) - x l")
     expect_close(recon.detach().cpu(), oracle_recon(x, x_logits.detach().cpu()),
                  "the exact Bernoulli NLL at extreme logits (each wrong pixel costs |l| nats)", rtol=1e-9, atol=1e-9)
+    expect_close(loss, recon + 0.5 * kl, "loss = recon + beta * kl", rtol=1e-9, atol=1e-9, name="loss")
     recon.backward()
     expect_close(x_logits.grad.cpu(), (torch.sigmoid(x_logits.detach().cpu()) - x) / N,
                  "d recon / d logit = (sigmoid(l) - x) / N: a saturated sigmoid must not kill the gradient",
                  rtol=1e-9, atol=1e-12, name="x_logits.grad")
     observe("recon", recon)
+    observe("loss", loss)
 
 
 def test_gradients_float32(sub, observe, device, gen):
