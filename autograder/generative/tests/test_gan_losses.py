@@ -38,6 +38,17 @@ def g_loss(sub, fake):
     return out
 
 
+def check_pair(sub, gen, device):
+    """Both losses on a fresh random pair of batches: the question grades them together."""
+    real, fake = 3 * torch.randn(6, generator=gen, dtype=F64), 3 * torch.randn(4, generator=gen, dtype=F64)
+    expect_close(d_loss(sub, real.to(device), fake.to(device)).cpu(), bce(real, 1.0) + bce(fake, 0.0),
+                 "discriminator_loss = mean(-log sigmoid(real_logits)) + mean(-log(1 - sigmoid(fake_logits)))",
+                 rtol=1e-9, atol=1e-12, name="discriminator_loss")
+    expect_close(g_loss(sub, fake.to(device)).cpu(), bce(fake, 1.0),
+                 "generator_loss = mean(-log sigmoid(fake_logits)), the non-saturating loss", rtol=1e-9, atol=1e-12,
+                 name="generator_loss")
+
+
 @pytest.mark.parametrize("n_real,n_fake", [(1, 1), (8, 3), (5, 12)])
 def test_discriminator_loss(sub, observe, device, gen, n_real, n_fake):
     """equals BCE(real, 1) + BCE(fake, 0), each a batch mean (batches of different sizes)"""
@@ -48,6 +59,7 @@ def test_discriminator_loss(sub, observe, device, gen, n_real, n_fake):
                  "discriminator_loss = mean(-log sigmoid(real_logits)) + mean(-log(1 - sigmoid(fake_logits))): "
                  "target 1 for real, 0 for fake, the sum of the two batch means", rtol=1e-9, atol=1e-12)
     observe("discriminator_loss", loss)
+    check_pair(sub, gen, device)
 
 
 @pytest.mark.parametrize("n", [1, 9])
@@ -59,6 +71,7 @@ def test_generator_loss(sub, observe, device, gen, n):
                  "generator_loss = mean(-log sigmoid(fake_logits)), the non-saturating loss (not mean(log(1 - "
                  "sigmoid(fake_logits))), which saturates)", rtol=1e-9, atol=1e-12)
     observe("generator_loss", loss)
+    check_pair(sub, gen, device)
 
 
 @pytest.mark.parametrize("dtype,magnitude", [(F64, 100.0), (F64, 1000.0), (torch.float32, 100.0)],
