@@ -1,6 +1,5 @@
 # MUTANT: gan_losses
 # WHY: the losses are summed over the batch instead of averaged
-# CORNER: batches of one sample
 # %%
 # GRADED: gan_losses
 import torch.nn.functional as F
