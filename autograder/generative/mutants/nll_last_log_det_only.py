@@ -1,6 +1,5 @@
 # MUTANT: flow_nll
 # WHY: only the last layer's log-determinant is counted
-# CORNER: flows of one layer
 # %%
 # GRADED: flow_nll
 import math

@@ -1,6 +1,5 @@
 # MUTANT: flow_nll
 # WHY: the negative log-likelihood is summed over the batch instead of averaged
-# CORNER: a batch of one
 # %%
 # GRADED: flow_nll
 import math

@@ -78,7 +78,7 @@ def check_inverse(sub, flow, x):
     return x_back
 
 
-@pytest.mark.parametrize("dim,n_layers", [(2, 1), (2, 4), (5, 3), (1, 2)])
+@pytest.mark.parametrize("dim,n_layers", [(2, 2), (2, 4), (5, 3), (1, 2)])
 def test_make_flow_masks(sub, observe, device, gen, dim, n_layers):
     """n_layers couplings built by name, layer k keeping the features d with d + k even; flow_inverse undoes them"""
     flow = build(sub, CouplingRecorder, dim, 7, n_layers)
