@@ -43,10 +43,11 @@
 # run when grading: a graded cell must not use variables defined in experiment cells. The
 # experiments are not graded but you need them for the written questions.
 #
-# **Run time.** The whole notebook ran in about 70 s on a 2-core CPU (one thread; most of it in the
-# VAE, GAN and flow training runs) and about as long on a GPU (the models are tiny). Set the
-# environment variable `COURSE_SMOKE=1` before starting Jupyter to run every experiment at a tiny
-# size (about 15 s).
+# **Run time.** The whole notebook ran in 4.7 minutes on a shared, busy 2-core CPU (one thread;
+# about a third of it in the GAN runs, a fifth each in the VAE runs, the flow and the comparison; an
+# idle machine is faster) and about as long on a GPU (the models are tiny). Set the environment
+# variable `COURSE_SMOKE=1` before starting Jupyter to run every experiment at a tiny size (under a
+# minute, most of it starting the kernel).
 #
 # **Notation.** Shapes use these letters:
 #
@@ -384,17 +385,19 @@ for b in betas:
 # sentences.)
 #
 # BEGIN SOLUTION
-# As $\beta$ grows the KL (rate) falls steeply (in our run from about 27 nats at $\beta = 0.1$ to
-# about 4 nats at $\beta = 4$) while the reconstruction term rises (from about 17 to about 27 nats):
+# As $\beta$ grows the KL (rate) falls steeply (in our run from about 14 nats at $\beta = 0.1$ to 1 nat
+# at $\beta = 2$ and 0 at $\beta = 4$) while the reconstruction term rises (from about 17.5 to 27 nats):
 # a larger $\beta$ charges more for every nat the code carries about $x$, so the encoder sends less
-# and reconstructions blur. The best held-out negative ELBO is at or next to $\beta = 1$, as it
-# should be: only $\beta = 1$ optimises the ELBO itself, every other value optimises a different
-# objective and pays for it in the sum. With $\beta \to 0$ the model becomes a plain (deterministic-ish)
-# autoencoder: the encoder's codes can sit anywhere and be arbitrarily narrow, so the aggregate of
-# the codes no longer resembles $\mathcal N(0, I)$ and most of the prior's mass decodes to images the
-# decoder never saw (blurry mixtures, not digits). In the 2-D latent space the classes form
-# regions, but 1/7, 4/9 and 3/5/8 overlap: with only two dimensions and a KL pulling every code towards
-# the origin, digits whose pixels look alike are placed close together, and the labels were never used.
+# and reconstructions blur; at $\beta = 4$ the posterior collapses: the code carries nothing and the
+# decoder outputs the mean image (27.25 nats). The best held-out negative ELBO is at $\beta = 1$
+# (24.7 nats, against 25.4 and 25.8 at 0.5 and 2), as it should be: only $\beta = 1$ optimises the
+# ELBO itself, every other value optimises a different objective and pays for it in the sum. With
+# $\beta \to 0$ the model becomes a plain autoencoder: the codes can sit anywhere and be arbitrarily
+# narrow, so their aggregate no longer resembles $\mathcal N(0, I)$ and most of the prior's mass
+# decodes to images the decoder never saw (blurry mixtures, not digits). In the 2-D latent space the
+# classes form regions (0, 2, 4, 6, 7 well apart), but 1, 5, 8 and 9 overlap in the middle: with two
+# dimensions and a KL pulling every code towards the origin, digits whose pixels look alike land close
+# together, and the labels were never used.
 # END SOLUTION
 
 # %% [markdown]
@@ -564,17 +567,18 @@ for name, (_, hist, shots) in gan_runs.items():
 # (think about what $\mathcal L_G$ looks at)? (4 to 6 sentences.)
 #
 # BEGIN SOLUTION
-# At $D(G(z)) = 10^{-3}$ the saturating loss's gradient per logit is $-\sigma(\ell) \approx 10^{-3}$
-# while the non-saturating one is $-(1 - \sigma(\ell)) \approx -1$: a thousand times larger. At the
-# start $D$ wins easily, so the saturating generator gets almost no signal exactly when it most needs
-# to move; both losses have the same fixed point, only the non-saturating one gives strong gradients
-# when the generator is losing. In our runs the non-saturating GAN spreads over most of the ring (it
-# covered 6 to 8 of the 8 modes in the snapshots, with its mass hopping between modes), while the
-# saturating run learned more slowly and covered fewer modes, its $D(G(z))$ staying low. Mode collapse is the
-# generator putting all its mass on a few modes (or one point) that currently fool $D$: $\mathcal L_G$
-# only asks that each generated sample look real to $D$, not that the samples together cover the data,
-# so a generator that produces one convincing mode is at a local optimum until $D$ learns to reject
-# that mode, and then the generator jumps to another one (the hopping visible in the snapshots).
+# At $D(G(z)) = 10^{-3}$ the saturating loss's gradient per logit is $-\sigma(\ell) \approx -10^{-3}$,
+# the non-saturating one $-(1 - \sigma(\ell)) \approx -1$: a thousand times larger. Early in training
+# a discriminator that wins easily would leave the saturating generator almost no signal exactly when it
+# most needs to move; both losses have the same fixed point, only the non-saturating one is strong when
+# $G$ is losing. In our runs $D$ never got far ahead (mean $D(G(z))$ stayed between 0.3 and 0.5), and
+# Adam divides every gradient by a running estimate of its size, so the saturating run learned too: it
+# covered all 8 modes from step 1000 on, while the non-saturating run covered 2, 8, 7 and 7 modes at
+# steps 500 to 2000, one mode emptied and refilled as training went on. Mode collapse is the generator
+# putting its mass on a few modes (or one point) that currently fool $D$: $\mathcal L_G$ only asks that
+# each generated sample look real to $D$, not that the samples together cover the data, so dropping a
+# mode costs the generator nothing until $D$ learns to exploit it, and then the mass moves elsewhere (the
+# strands between modes and the emptied mode in the snapshots).
 # END SOLUTION
 
 # %% [markdown]
@@ -868,18 +872,19 @@ plt.show()
 #
 # BEGIN SOLUTION
 # The flow's NLL is exact: every layer is invertible with a triangular Jacobian, so the change of
-# variables holds with no approximation. The VAE only gives the negative ELBO, an upper bound on its
-# NLL whose gap is the KL between the encoder and the true posterior (and it depends on the decoder
-# variance we fixed); the GAN defines its density only implicitly through $G$, so it has no likelihood
-# at all and we can judge it only by its samples. In our run the flow and the GAN have the smallest
-# energy distances (close to the data-against-data floor), while the VAE's samples are smeared: a
-# Gaussian decoder with a 2-D latent puts mass in the gap between the moons and thickens them. The
-# flow leaves thin bridges of density between the moons (an invertible map cannot tear the
-# connected Gaussian apart), and the GAN tends to thin out or miss the ends of the moons (partial mode
-# dropping). All three sample with one pass through a small network (well under a second for 100,000
-# points); on 64x64 images the flow would be the slow one to train and sample, since every layer must
-# keep the full dimension (no bottleneck) and many layers are needed, while a VAE or GAN decoder maps a
-# small code up in one pass (diffusion, next week, is the family that is slow to sample).
+# variables holds with no approximation (here 1.31 nats, against 2.84 for a standard normal). The VAE
+# only gives the negative ELBO (2.26 here), an upper bound on its NLL whose gap is the KL between the
+# encoder and the true posterior, and which depends on the decoder variance we fixed; the GAN defines
+# its density only implicitly through $G$, so it has no likelihood at all and we judge it by its samples.
+# The flow's samples are best here (energy distance 0.0043, at the data-against-data floor), then the VAE
+# (0.012) and the GAN (0.013): the VAE's Gaussian decoder smears its samples over the gap between the
+# moons and beyond their ends, while the GAN draws sharp moons but leaves strands between them and
+# thins out the left end (partial mode dropping); the flow leaves only a few points on thin bridges,
+# since a continuous invertible map cannot tear the Gaussian apart. All three sample with one pass
+# through small networks (0.3 to 1.9 s for 100,000 points; the flow is slowest, six coupling networks
+# in sequence). On 64x64 images the flow would be the slow one: every layer keeps the full dimension
+# (no bottleneck) and many layers are needed, while a VAE or GAN decoder maps a small code up in one
+# pass (diffusion, next week, is the family that is slow to sample).
 # END SOLUTION
 
 # %% [markdown]
