@@ -176,6 +176,10 @@ def test_vae_sample(sub, observe, device, gen, seed):
     ok = bool(((samples >= 0) & (samples <= 1)).all() and (samples < 0.5).any() and (samples > 0.5).any())
     assert ok, (
         "samples are the decoder's probabilities sigmoid(logits), in [0, 1]")
+    again = model.sample(50, generator=torch.Generator().manual_seed(seed))
+    ok = bool(torch.equal(samples, again))
+    assert ok, (
+        "sample must draw its codes from the `generator` argument: the same generator state gave different samples")
     observe("shape", tuple(samples.shape))
     observe("dtype", str(samples.dtype))
 
