@@ -49,15 +49,23 @@ def forward(model, x, generator=None):
     return out
 
 
-class RecordingDecoder(nn.Module):
+class RecordingDecoder(nn.Sequential):
+    """Stands in for the decoder (an nn.Sequential whose last layer is a Linear, like the skeleton's):
+    records the codes it gets and returns 4 z W."""
+
     def __init__(self, K, D, gen):
-        super().__init__()
-        self.weight = torch.randn(K, D, generator=gen, dtype=F64)
+        super().__init__(nn.Linear(K, D, bias=False).to(F64))
+        with torch.no_grad():
+            self[0].weight.copy_(torch.randn(K, D, generator=gen, dtype=F64).T)
         self.inputs = []
+
+    @property
+    def weight(self):
+        return self[0].weight.detach().T.cpu()  # (K, D)
 
     def forward(self, z):
         self.inputs.append(z)
-        return 4 * z @ self.weight.to(z.device, z.dtype)
+        return 4 * self[0](z)
 
 
 def check_forward(sub, model, gen, device):
@@ -83,7 +91,7 @@ def check_sample(model, gen, n=4000):
     """sample(n, g) decodes n codes z ~ N(0, I) drawn from g, returns sigmoid(decoder(z)); same g, same samples."""
     original = model.decoder
     K, D = model.to_mu.weight.shape[0], original[-1].weight.shape[0]
-    model.decoder = RecordingDecoder(K, D, gen)
+    model.decoder = RecordingDecoder(K, D, gen).to(original[-1].weight.device)
     try:
         samples = model.sample(n, generator=torch.Generator().manual_seed(seeded(11)))
         again = model.sample(n, generator=torch.Generator().manual_seed(seeded(11)))
@@ -175,7 +183,7 @@ def test_gradients(sub, observe, device, gen):
 def test_sample_decodes_standard_normal_codes(sub, observe, device, gen, seed):
     """sample(n) decodes n codes z ~ N(0, I) (checked over 20,000) and returns sigmoid of the logits"""
     model = make(sub, gen, device, K=3)
-    original, model.decoder = model.decoder, RecordingDecoder(3, 10, gen)
+    original, model.decoder = model.decoder, RecordingDecoder(3, 10, gen).to(device)
     n = 20_000
     samples = model.sample(n, generator=torch.Generator().manual_seed(seed))
     ok = bool(torch.equal(samples, model.sample(n, generator=torch.Generator().manual_seed(seed))))
