@@ -1,5 +1,5 @@
 # VARIANT: flow_nll
-# WHY: a loop over samples with a recursive pass through the layers and torch.logsumexp-free sums
+# WHY: a recursive pass through the layers, ||z||^2 as an einsum and the constant as D log(sqrt(2 pi))
 # %%
 # GRADED: flow_nll
 import math
@@ -16,5 +16,5 @@ def flow_nll(flow_layers, x):
         return out, ld + rest
 
     z, total = push(x, list(flow_layers))
-    nll = [0.5 * (z[i] @ z[i]) + z.shape[1] * math.log(math.sqrt(2 * math.pi)) - total[i] for i in range(z.shape[0])]
-    return torch.stack(nll).mean()
+    nll = 0.5 * torch.einsum("nd,nd->n", z, z) + z.shape[1] * math.log(math.sqrt(2 * math.pi)) - total
+    return nll.mean()
