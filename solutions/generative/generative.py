@@ -46,8 +46,8 @@
 # **Run time.** The whole notebook ran in 4.7 minutes on a shared, busy 2-core CPU (one thread;
 # about a third of it in the GAN runs, a fifth each in the VAE runs, the flow and the comparison; an
 # idle machine is faster) and about as long on a GPU (the models are tiny). Set the environment
-# variable `COURSE_SMOKE=1` before starting Jupyter to run every experiment at a tiny size (under a
-# minute, most of it starting the kernel).
+# variable `COURSE_SMOKE=1` before starting Jupyter to run every experiment at a tiny size (100 s on
+# the same busy machine, most of it starting the kernel and importing the libraries).
 #
 # **Notation.** Shapes use these letters:
 #
