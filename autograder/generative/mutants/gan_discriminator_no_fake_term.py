@@ -1,0 +1,13 @@
+# MUTANT: gan_losses
+# WHY: the discriminator loss forgets the fake samples' term
+# %%
+# GRADED: gan_losses
+import torch.nn.functional as F
+
+
+def discriminator_loss(real_logits, fake_logits):
+    return F.softplus(-real_logits).mean()
+
+
+def generator_loss(fake_logits):
+    return F.softplus(-fake_logits).mean()

@@ -1,0 +1,9 @@
+# MUTANT: gaussian_kl
+# WHY: the KL has the wrong sign
+# %%
+# GRADED: gaussian_kl
+import torch
+
+
+def gaussian_kl(mu, logvar):
+    return -0.5 * (mu.pow(2) + torch.exp(logvar) - logvar - 1).sum(dim=-1)

@@ -1,0 +1,12 @@
+# MUTANT: vae_loss
+# WHY: beta is ignored
+# CORNER: beta other than 1
+# %%
+# GRADED: vae_loss
+import torch.nn.functional as F
+
+
+def vae_loss(x, x_logits, mu, logvar, beta=1.0):
+    recon = (F.softplus(x_logits) - x * x_logits).sum(dim=-1).mean()
+    kl = gaussian_kl(mu, logvar).mean()  # noqa: F821 (the gaussian_kl cell)
+    return recon + kl, recon, kl
