@@ -311,7 +311,30 @@ def verify(folder: str | Path, repo: Path = REPO) -> list[str]:
             leaks.append(f"{where} is an instructor file")
     root = str(repo.resolve())
     leaks += [f"{where} names this machine's path {root}" for where, text in texts.items() if root in text]
-    return leaks
+    return leaks + graded_definitions(folder, repo)
+
+
+def graded_definitions(folder: str | Path, repo: Path = REPO) -> list[str]:
+    """Code in the bundle that defines what an assignment grades: a module-level function or class named
+    like a graded name of any assignment (released or not). A course utility must not hand students
+    another assignment's answer, even written differently from its master."""
+    graded = {}
+    for topic in list_topics(repo):
+        for q in load_assignment(topic, repo).graded:
+            for name in q.names:
+                graded.setdefault(name, f"{topic}'s {q.id}")
+    found = []
+    for where, text in _texts(Path(folder)).items():
+        if not where.endswith(".py") or "/course/assignments/" in where:  # public tests call sub.<name>
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in graded:
+                found.append(f"{where} defines {node.name}, which {graded[node.name]} grades")
+    return found
 
 
 # ---------------------------------------------------------------------------- as students receive it

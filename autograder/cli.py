@@ -58,13 +58,23 @@ def cmd_check(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from .manifest import list_topics, load_assignment
+    from .manifest import list_topics, load_assignment, released_topics
     from .release import in_sync, release
 
     if args.student:
         from .bundle import build, wheel_name
 
-        out = build(args.student, topics=args.topics or None)
+        out = build(args.student, topics=args.topics or released_topics())
+        if not args.no_verify:
+            from .bundle import verify_installed
+
+            print(f"checking {out} as a student receives it (a fresh venv from the folder alone, each notebook "
+                  "with correct code run at smoke size) ...")
+            problems = verify_installed(out)
+            if problems:
+                print("error: the student bundle fails as students would receive it:\n  " + "\n  ".join(problems),
+                      file=sys.stderr)
+                return 1
         print(f"wrote the student bundle {out} (notebooks, README.md, src/) and {out / wheel_name()}")
         return 0
     bad = []
@@ -209,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--check", action="store_true", help="only verify the released notebooks are in sync")
     r.add_argument("--student", type=Path, metavar="DIR",
                    help="build the student bundle in DIR instead: notebooks and a wheel, no solution or hidden test")
+    r.add_argument("--no-verify", action="store_true", help="with --student: skip running every notebook from "
+                   "the bundle in a fresh venv")
     r.set_defaults(func=cmd_release)
 
     s = sp.add_parser("snapshots", help="write the public tests' reference observations")

@@ -134,6 +134,21 @@ def list_topics(repo: Path = REPO) -> list[str]:
     return [t for t in order if t in found] + [t for t in found if t not in order]
 
 
+def released_topics(repo: Path = REPO) -> list[str]:
+    """The assignments released to students so far (``[student] released`` in ``course.toml``; all by
+    default): what ``make student`` bundles."""
+    order_file = repo / "course.toml"
+    data = tomllib.loads(order_file.read_text()) if order_file.exists() else {}
+    released = data.get("student", {}).get("released")
+    topics = list_topics(repo)
+    if released is None:
+        return topics
+    unknown = sorted(set(released) - set(topics))
+    if unknown:
+        raise ManifestError(f"course.toml: [student] released names {', '.join(unknown)}, which is no assignment")
+    return [t for t in topics if t in released]
+
+
 def find_topic_for_question(qid: str, repo: Path = REPO) -> str:
     """The topic whose manifest has question ``qid`` (for ``check("adam")`` in a notebook)."""
     cwd_manifest = Path.cwd() / "assignment.toml"

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.data import stdlib_text  # noqa: E402
-from shared.tinygpt import WEIGHTS, TinyGPT, TinyGPTConfig, clean_text, state_digest, tokenizer  # noqa: E402
+from shared.tinygpt import WEIGHTS, CharGPT, TinyGPTConfig, clean_text, state_digest, tokenizer  # noqa: E402
 
 TRAIN_MODULES = (
     "json", "csv", "argparse", "textwrap", "string", "heapq", "bisect", "functools", "dataclasses",
@@ -44,14 +44,14 @@ def corpus(max_chars: int) -> torch.Tensor:
 
 
 def train(cfg: TinyGPTConfig, steps: int, batch: int, seq: int, lr: float, max_chars: int, seed: int,
-          threads: int, log_every: int = 100) -> tuple[TinyGPT, dict]:
+          threads: int, log_every: int = 100) -> tuple[CharGPT, dict]:
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     torch.manual_seed(seed)
     data = corpus(max_chars)
     n_val = len(data) // 20
     train_data, val_data = data[:-n_val], data[-n_val:]
-    model = TinyGPT(cfg)
+    model = CharGPT(cfg)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],

@@ -7,7 +7,7 @@ demand: ``shared.data``, ``shared.train`` and ``shared.plot``.
 
 from shared.compare import assert_close, compare, default_tolerances
 from shared.device import cuda_available, describe_device, get_device
-from shared.gradcheck import GradcheckResult, gradcheck, numerical_gradient
+from shared.gradcheck import GradcheckResult, gradcheck, numerical_vjp
 from shared.models import MLP
 from shared.seed import seed_everything, stable_hash, temp_seed
 
@@ -21,7 +21,7 @@ __all__ = [
     "describe_device",
     "get_device",
     "gradcheck",
-    "numerical_gradient",
+    "numerical_vjp",
     "seed_everything",
     "stable_hash",
     "temp_seed",

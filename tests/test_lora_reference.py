@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from autograder.notebook import reference_module
-from shared.tinygpt import TinyGPT, TinyGPTConfig, finetune_task, load_tinygpt, state_digest
+from shared.tinygpt import CharGPT, TinyGPTConfig, finetune_task, load_tinygpt, state_digest
 
 ref = reference_module("lora")
 
@@ -93,7 +93,7 @@ def test_merged_equals_unmerged_and_rank():
 
 def test_only_lora_parameters_train():
     torch.manual_seed(0)
-    model = TinyGPT(TinyGPTConfig(block_size=16, d_model=16, n_heads=2, n_layers=2))
+    model = CharGPT(TinyGPTConfig(block_size=16, d_model=16, n_heads=2, n_layers=2))
     before = state_digest(model.state_dict())
     n = ref.inject_lora(model, ["query", "value"], 4, 8.0)
     assert n == 2 * 2 * 4 * (16 + 16)  # 2 layers x (query, value) x r (in + out)
@@ -114,7 +114,7 @@ def test_only_lora_parameters_train():
 
 def test_inject_matches_only_name_ends():
     torch.manual_seed(0)
-    model = TinyGPT(TinyGPTConfig(block_size=16, d_model=16, n_heads=2, n_layers=2))
+    model = CharGPT(TinyGPTConfig(block_size=16, d_model=16, n_heads=2, n_layers=2))
     ref.inject_lora(model, ["blocks.1.attn.value", "head"], 2, 2.0)
     wrapped = sorted(n for n, m in model.named_modules() if isinstance(m, ref.LoRALinear))
     assert wrapped == ["blocks.1.attn.value", "head"]
@@ -125,7 +125,7 @@ def test_inject_matches_only_name_ends():
 
 def test_prompt_tuning_trains_only_the_prompt():
     torch.manual_seed(0)
-    model = TinyGPT(TinyGPTConfig(block_size=16, d_model=16, n_heads=2, n_layers=1))
+    model = CharGPT(TinyGPTConfig(block_size=16, d_model=16, n_heads=2, n_layers=1))
     model.requires_grad_(False)
     before = state_digest(model.state_dict())
     prompt = nn.Parameter(0.1 * torch.randn(3, 16))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from shared.gradcheck import GradcheckResult, gradcheck, numerical_gradient
+from shared.gradcheck import GradcheckResult, gradcheck, numerical_vjp
 
 
 def _inputs(*shapes: tuple[int, ...], seed: int = 0) -> list[torch.Tensor]:
@@ -89,7 +89,7 @@ def test_fails_on_wrong_custom_backward() -> None:
 def test_random_upstream_catches_layer_norm_bug_that_ones_hide() -> None:
     (x,) = _inputs((4, 6))
     ones = torch.ones(4, 6, dtype=torch.float64)
-    (numeric_ones,) = numerical_gradient(_LayerNormForgotXhatTerm.apply, (x,), ones)
+    (numeric_ones,) = numerical_vjp(_LayerNormForgotXhatTerm.apply, (x,), ones)
     (wrong_ones,) = torch.autograd.grad(_LayerNormForgotXhatTerm.apply(x), x, ones)
     assert numeric_ones is not None
     assert torch.allclose(wrong_ones, numeric_ones, atol=1e-6)  # the bug is invisible with ones
@@ -105,11 +105,11 @@ def test_detached_output_gets_a_hint() -> None:
     assert "exactly zero" in result.message
 
 
-def test_numerical_gradient_matches_analytic_and_leaves_inputs_alone() -> None:
+def test_numerical_vjp_matches_analytic_and_leaves_inputs_alone() -> None:
     x, w = _inputs((2, 3), (3, 4))
     x_before = x.detach().clone()
     upstream = torch.randn(2, 4, dtype=torch.float64)
-    num_x, num_w = numerical_gradient(lambda x, w: (x @ w).tanh(), (x, w), upstream)
+    num_x, num_w = numerical_vjp(lambda x, w: (x @ w).tanh(), (x, w), upstream)
     ana_x, ana_w = torch.autograd.grad((x @ w).tanh(), (x, w), upstream)
     assert num_x is not None and num_w is not None
     assert torch.allclose(num_x, ana_x, atol=1e-8) and torch.allclose(num_w, ana_w, atol=1e-8)

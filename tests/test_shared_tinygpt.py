@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from shared.tinygpt import VOCAB, WEIGHTS, TinyGPT, TinyGPTConfig, finetune_task, load_tinygpt, restyle, state_digest
+from shared.tinygpt import VOCAB, WEIGHTS, CharGPT, TinyGPTConfig, finetune_task, load_tinygpt, restyle, state_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,7 @@ def test_the_base_model_knows_python():
 
 def test_causal_and_embeds_route():
     torch.manual_seed(0)
-    model = TinyGPT(TinyGPTConfig(block_size=12, d_model=16, n_heads=2, n_layers=2)).eval()
+    model = CharGPT(TinyGPTConfig(block_size=12, d_model=16, n_heads=2, n_layers=2)).eval()
     idx = torch.randint(0, len(VOCAB), (2, 10))
     other = idx.clone()
     other[:, 6:] = torch.randint(0, len(VOCAB), (2, 4))

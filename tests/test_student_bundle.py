@@ -125,6 +125,18 @@ def test_verify_finds_a_planted_answer(bundle, tmp_path):
     assert any(label in leak for leak in verify(planted))
 
 
+def test_verify_finds_graded_code_written_differently(tmp_path):
+    """Not only the master's text: a course utility that defines what an assignment grades (here a
+    softmax written unlike the transformers master) is reported, whichever assignment it belongs to."""
+    if "transformers" not in TOPICS:
+        pytest.skip("no transformers topic")
+    planted = tmp_path / "planted"
+    (planted / "shared").mkdir(parents=True)
+    (planted / "shared" / "helpers.py").write_text("import torch\n\n\ndef softmax(z, dim=-1):\n"
+                                                  "    e = (z - z.logsumexp(dim, keepdim=True)).exp()\n    return e\n")
+    assert any("defines softmax, which transformers's softmax grades" in leak for leak in verify(planted))
+
+
 def test_bundle_is_reproducible(bundle, tmp_path):
     again = build(tmp_path / "again")
     assert (again / wheel_name()).read_bytes() == (bundle / wheel_name()).read_bytes()

@@ -89,7 +89,7 @@ print(f"device={describe_device(device)}  smoke={SMOKE}")
 
 # %%
 base, tok = load_tinygpt(device=device)
-print(f"TinyGPT: {sum(p.numel() for p in base.parameters()):,} parameters, vocabulary of {tok.vocab_size}")
+print(f"CharGPT: {sum(p.numel() for p in base.parameters()):,} parameters, vocabulary of {tok.vocab_size}")
 print([name for name, m in base.named_modules() if isinstance(m, nn.Linear)])
 prompt_ids = tok.encode("def ").unsqueeze(0).to(device)
 print(tok.decode(base.generate(prompt_ids, 120, temperature=0.7, generator=torch.Generator().manual_seed(SEED))[0]))

@@ -140,10 +140,10 @@ def linear_from(gen, n_in, n_out, bias=True, dtype=torch.float32):
 
 
 def small_gpt(gen, d_model=16, n_layers=1, block_size=16):
-    """A small shared.tinygpt.TinyGPT with weights drawn from `gen`."""
-    from shared.tinygpt import TinyGPT, TinyGPTConfig
+    """A small shared.tinygpt.CharGPT with weights drawn from `gen`."""
+    from shared.tinygpt import CharGPT, TinyGPTConfig
 
-    model = TinyGPT(TinyGPTConfig(block_size=block_size, d_model=d_model, n_heads=2, n_layers=n_layers))
+    model = CharGPT(TinyGPTConfig(block_size=block_size, d_model=d_model, n_heads=2, n_layers=n_layers))
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith(".weight") and p.dim() == 1:  # layer norms

@@ -1,6 +1,6 @@
 """Hidden tests of `finetune(model, batches, target_names, r, alpha, lr) -> list of float losses`.
 
-1. With trusted `inject_lora`/`LoRALinear` stand-ins on a small random TinyGPT: the loss trajectory
+1. With trusted `inject_lora`/`LoRALinear` stand-ins on a small random CharGPT: the loss trajectory
    of AdamW(trainable parameters, lr, weight_decay=0) on the mean cross-entropy (ignoring -100)
    matches the reference, the frozen parameters stay bit for bit, the model ends in eval mode.
 2. Integration (depends on lora_module and inject): the shipped pre-trained base model

@@ -89,7 +89,7 @@ def test_arguments_and_output(sub, observe, device, gen):
 
 
 def test_tinygpt(sub, observe, device, gen):
-    """on the course TinyGPT: freezes embeddings and norms, wraps every block's query, value and the head"""
+    """on the course CharGPT: freezes embeddings and norms, wraps every block's query, value and the head"""
     model = H.small_gpt(gen, n_layers=2).to(device)
     n = inject(sub, model, ["query", "value", "head"], r=4, alpha=8.0)
     trainable = check_frozen(model, n)

@@ -89,12 +89,12 @@ def test_gradient_reaches_prompt(sub, observe, device, gen):
 
 
 def test_with_tinygpt(sub, observe, device, gen):
-    """a TinyGPT fed the prompted batch: loss over the original labels only"""
+    """a CharGPT fed the prompted batch: loss over the original labels only"""
     import torch.nn.functional as F
 
-    from shared.tinygpt import TinyGPT, TinyGPTConfig
+    from shared.tinygpt import CharGPT, TinyGPTConfig
 
-    model = TinyGPT(TinyGPTConfig(block_size=16, d_model=8, n_heads=2, n_layers=1)).to(device).double()
+    model = CharGPT(TinyGPTConfig(block_size=16, d_model=8, n_heads=2, n_layers=1)).to(device).double()
     x = torch.randint(0, 97, (2, 6), generator=gen).to(device)
     labels = torch.randint(0, 97, (2, 6), generator=gen).to(device)
     prompt = (0.1 * torch.randn(3, 8, generator=gen, dtype=F64)).to(device).requires_grad_()
