@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,40 @@ class Assignment:
         raise KeyError(f"{self.id} has no question {qid!r}; it has: {', '.join(q.id for q in self.questions)}")
 
 
+KEYS = {"assignment": {"id", "title", "time_limit", "memory_mb", "hidden_visibility", "due"},
+        "questions": {"id", "title", "points", "names", "forbidden", "time_limit", "manual", "depends_on"},
+        "gradescope": {"cuda"}}
+
+
+def _line(text: str, needle: str) -> int:
+    """The 1-based line where ``needle`` first appears (where a manifest error points)."""
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return i
+    return 1
+
+
+def _check_keys(path: Path, text: str, data: dict) -> None:
+    """A misspelt key (``forbiden``) would silently drop what it says: every key must be a known one."""
+    for table, value in data.items():
+        if table not in KEYS:
+            raise ManifestError(f"{path}:{_line(text, table)}: unknown table [{table}]; known: {', '.join(KEYS)}")
+        for entry in (value if isinstance(value, list) else [value]):
+            if not isinstance(entry, dict):
+                raise ManifestError(f"{path}:{_line(text, table)}: [{table}] must be a table")
+            for key in entry:
+                if key not in KEYS[table]:
+                    near = difflib.get_close_matches(key, KEYS[table], 1)
+                    hint = f" (did you mean {near[0]!r}?)" if near else ""
+                    raise ManifestError(f"{path}:{_line(text, key)}: unknown key {key!r} in [{table}]{hint}; known: "
+                                        f"{', '.join(sorted(KEYS[table]))}")
+    for q in data.get("questions", []):
+        for key in ("id", "points"):
+            if key not in q:
+                raise ManifestError(f"{path}:{_line(text, str(q.get('id', '[[questions]]')))}: a question without "
+                                    f"{key!r}")
+
+
 def load_assignment(topic: str | Path, repo: Path = REPO) -> Assignment:
     """Load ``assignments/<topic>/assignment.toml`` (or the toml file given by path)."""
     path = Path(topic)
@@ -101,7 +136,12 @@ def load_assignment(topic: str | Path, repo: Path = REPO) -> Assignment:
     if not path.exists():
         known = ", ".join(list_topics(repo)) or "none"
         raise ManifestError(f"no assignment {topic!r} (looked for {path}); known: {known}")
-    data = tomllib.loads(path.read_text())
+    text = path.read_text()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ManifestError(f"{path}: {e}") from None
+    _check_keys(path, text, data)
     head = data.get("assignment", {})
     default_limit = float(head.get("time_limit", 60))
     questions = []
@@ -113,6 +153,18 @@ def load_assignment(topic: str | Path, repo: Path = REPO) -> Assignment:
             depends_on=tuple(q.get("depends_on", ())),
         ))
     ids = [q.id for q in questions]
+    for q in questions:
+        if not q.id.isidentifier():
+            raise ManifestError(f"{path}:{_line(text, q.id)}: question id {q.id!r} must be a Python identifier")
+        if not q.points > 0:
+            raise ManifestError(f"{path}:{_line(text, q.id)}: {q.id} has points = {q.points:g}; points must be "
+                                "positive")
+        bad = [n for n in q.names if not n.isidentifier()]
+        if bad:
+            raise ManifestError(f"{path}:{_line(text, bad[0])}: {q.id} names {bad[0]!r}, which is not a Python name")
+        if q.manual and (q.names or q.forbidden):
+            raise ManifestError(f"{path}:{_line(text, q.id)}: {q.id} is manual (graded by staff): it has no names "
+                                "or forbidden APIs")
     if len(set(ids)) != len(ids):
         raise ManifestError(f"{path}: duplicate question ids")
     unknown = {d for q in questions for d in q.depends_on} - set(ids)
