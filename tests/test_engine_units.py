@@ -260,3 +260,15 @@ def test_forbidden_module_stub_survives_introspection():
         torch.optim.Optimizer([p], {"lr": 0.1})
         with pytest.raises(ForbiddenAPIError):
             exec(compile("from torch.optim._functional import sgd", "<GRADED: q>", "exec"), {})
+
+
+def test_a_notebook_too_large_is_refused_before_it_is_read(tmp_path):
+    """The cap fits notebooks (tens of MB), so a huge file never reaches the grader's memory."""
+    from autograder.notebook import MAX_BYTES, NotebookError, read_submission
+
+    big = tmp_path / "huge.ipynb"
+    with open(big, "wb") as f:
+        f.truncate(MAX_BYTES + 1)  # sparse: no disk used
+    assert MAX_BYTES <= 100 << 20
+    with pytest.raises(NotebookError, match="larger than 64 MB: clear the outputs"):
+        read_submission(big)
