@@ -2,7 +2,8 @@
 
 - the reference solution scores full marks;
 - the blank template (the released notebook) scores zero, and the grader survives it;
-- every mutant loses points on its own question and on no other;
+- every mutant loses points on its own question and on no other, and keeps at most a third of that
+  question's points unless its header marks it a corner case (`# CORNER: <the edge case>`);
 - every variant (a correct implementation written differently) scores full marks;
 - the released notebook and the public snapshots are in sync with their sources;
 - every autograded question has public tests, hidden tests and at least three mutants.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.api import grade, grade_mutant
+from autograder.cli import keeps_at_most, mutant_headers
 from autograder.collect import collect
 from autograder.manifest import list_topics, load_assignment
 from autograder.observations import judge
@@ -68,6 +70,12 @@ def test_mutant_loses_points_on_its_question_only(topic, mutant):
     allowed = {target} | a.dependents(target)  # integration questions declare what they build on
     others = {q: v for q, v in r.questions.items() if q not in allowed and v[0] < v[1]}
     assert not others, f"{mutant} also loses points on {others}:\n{r.table()}"
+    # Proportionate: code wrong on every input keeps at most a third of its question's points; only a bug in
+    # one edge case, declared with `# CORNER: <the edge case>`, may keep more (docs/authoring.md, "Mutants").
+    if "CORNER" not in mutant_headers(a.mutants_dir / mutant):
+        assert s <= keeps_at_most(m), (
+            f"{mutant} keeps {s:g} of the {m:g} points of {target}, more than a third: weight the tests it fails "
+            f"(or mark it `# CORNER: <the edge case>` if it is wrong on one edge case only):\n{r.table()}")
 
 
 @pytest.mark.parametrize("topic", TOPICS)
