@@ -146,7 +146,9 @@ def _float_dtypes(obj: dict) -> set[torch.dtype]:
         return {dtype.to_real() if dtype.is_complex else dtype}
     if kind == "ndarray":
         dt = np.dtype(obj["dtype"])
-        return {_NUMPY_FLOAT.get(dt.itemsize // (2 if dt.kind == "c" else 1), torch.float64)} if dt.kind in "fc" else set()
+        if dt.kind not in "fc":
+            return set()
+        return {_NUMPY_FLOAT.get(dt.itemsize // (2 if dt.kind == "c" else 1), torch.float64)}
     if kind == "float":
         return {torch.float64}
     if kind == "list":
