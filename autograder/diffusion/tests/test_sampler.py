@@ -92,6 +92,13 @@ def test_ddpm_transitions(sub, observe, device, seed, shape):
             observe("last step adds no noise", err < 1e-4)
         else:
             zs[step] = (x_next.double() - mean) / var.sqrt()
+            # The noise is independent of x_t: a wrong deterministic part (x0_hat from alpha_t instead of
+            # alpha_bar_t, a wrong mean coefficient) leaves a part of x_t in it, on every input.
+            drift = max(abs(H.corr(zs[step], x)), abs(H.corr(zs[step], eps)))
+            assert drift < 0.1, (
+                f"at t = {step}, x_(t-1) - posterior mean is correlated with x_t (correlation {drift:.2f}): the "
+                "mean of the step is wrong. Predict x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t) "
+                "with the cumulative alpha_bar_t, then take the posterior mean of (x0_hat, x_t)")
     for step, z in sorted(zs.items()):
         std = float(z.std())
         assert 0.85 < std < 1.15 and abs(float(z.mean())) < 0.15, (
