@@ -100,14 +100,21 @@ MUTANT_HEADERS = ("MUTANT", "WHY", "CORNER", "DIAGNOSE")
 
 
 def mutant_headers(path: Path) -> dict[str, str]:
-    """A mutant's (or variant's) ``# KEY: value`` header lines before its first ``# %%`` cell, by key."""
+    """A mutant's (or variant's) ``# KEY: value`` header lines before its first ``# %%`` cell, by key; a header
+    continues on the ``#   ...`` lines (indented) that follow it."""
     out: dict[str, str] = {}
+    last = None
     for line in path.read_text().splitlines():
         if line.startswith("# %%"):
             break
         key, sep, value = line.removeprefix("# ").partition(":")
         if line.startswith("# ") and sep and key in (*MUTANT_HEADERS, "VARIANT", "ATTACK"):
+            last = key if key not in out else None
             out.setdefault(key, value.strip())
+        elif last and line.startswith("#   "):
+            out[last] += " " + line[1:].strip()
+        else:
+            last = None
     return out
 
 

@@ -1,5 +1,6 @@
 # MUTANT: sampler
-# WHY: estimates the clean image at each DDPM step with the noise level of that one step instead of the noise accumulated up to it
+# WHY: estimates the clean sample at each step from that one step's noise level instead of the noise accumulated up to
+#   it.
 # %%
 # GRADED: sampler
 import torch
@@ -12,7 +13,6 @@ def ddpm_sample(model, shape, betas, generator=None):
     shape: (B, ...); betas: (T,) float64. Returns x_{-1}: float32 (B, ...) on betas' device.
     """
     device = betas.device
-    alphas_cumprod = torch.cumprod(1 - betas, dim=0)  # (T,)
     x = torch.randn(shape, generator=generator, device=device)  # (B, ...)
     for t in reversed(range(betas.shape[0])):
         tt = torch.full((shape[0],), t, dtype=torch.long, device=device)  # (B,)
