@@ -212,22 +212,17 @@ def _generator_only(sample, device, seed):
     return True
 
 
-def _ignore(*args, **kwargs):
-    pass
-
-
 # Both samplers are one contract (the notebook samples with either): this test runs every check above on one
 # input each, and carries two thirds of the question's points, so that a sampler wrong on every input (of either
 # sampler) keeps at most a third; the tests above say which part is wrong, and weigh a bug by how much it breaks.
 @pytest.mark.question("sampler", weight=50)
 def test_whole_contract(sub, observe, device, seed):
     """both samplers, every check: DDPM steps and noise, DDIM timesteps and transitions, generators only"""
-    test_ddpm_visits_every_step(sub, _ignore, device, seed)
-    test_ddpm_transitions(sub, _ignore, device, seed, (3000, 2))
-    test_ddpm_generator(sub, _ignore, device, seed)
+    test_ddpm_visits_every_step(sub, observe, device, seed)
+    test_ddpm_transitions(sub, observe, device, seed, (3000, 2))
+    test_ddpm_generator(sub, observe, device, seed)
     for T, steps in [(20, 7), (1000, 10)]:
-        test_ddim_timesteps(sub, _ignore, device, seed, T, steps)
-    test_ddim_deterministic_transitions(sub, _ignore, device, seed, (2000, 2), 4)
-    test_ddim_stochastic_transitions(sub, _ignore, device, seed, 1.0)
-    test_ddim_generator(sub, _ignore, device, seed, 0.5)
-    observe("every check of both samplers passes", True)
+        test_ddim_timesteps(sub, observe, device, seed, T, steps)
+    test_ddim_deterministic_transitions(sub, observe, device, seed, (2000, 2), 4)
+    test_ddim_stochastic_transitions(sub, observe, device, seed, 1.0)
+    test_ddim_generator(sub, observe, device, seed, 0.5)
