@@ -192,7 +192,7 @@ LIFECYCLE = [(8, 6, 2), (6, 10, 3), (12, 9, 4)]
 @pytest.mark.question("lora_module", weight=8)
 @pytest.mark.parametrize("shape", LIFECYCLE, ids=[f"r{s[2]}" for s in LIFECYCLE])
 def test_lifecycle(sub, observe, device, gen, shape):
-    """one layer's whole life: frozen base, output = base at init, forward, dropout on the branch only, merge, unmerge"""
+    """one layer's whole life: frozen base, base output at init, forward, dropout on the branch, merge, unmerge"""
     out, n_in, r = shape
     alpha, p = 3.0, 0.25
     m = build(sub, device, gen, n_in=n_in, out=out, r=r, alpha=alpha, dropout=p).train()
