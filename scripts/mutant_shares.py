@@ -53,7 +53,12 @@ def main() -> int:
             rows[row.name] = {"target": row.target, "score": row.score, "points": row.points,
                               "corner": row.corner, "problem": row.problem,
                               "tests": {t.case.id: [t.passed, t.score, t.max_score] for t in row.result.tests
-                                        if t.case.question == row.target}}
+                                        if t.case.question == row.target},
+                              # what failed and how (with the wrong values): equal for two mutants whose outputs a
+                              # student's failing outputs cannot tell apart (`# DIAGNOSE: no`)
+                              "failures": {t.case.id: t.message for t in row.result.tests
+                                           if t.case.question == row.target and not t.passed},
+                              "diagnose": row.headers.get("DIAGNOSE")}
             was = old.get(row.name)
             was_text = f"{was['score'] / was['points']:.0%}" if was else "new"
             flag = f" **{row.problem}**" if row.problem else ""
