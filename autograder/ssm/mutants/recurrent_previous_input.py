@@ -1,5 +1,6 @@
 # MUTANT: ssm_recurrent
 # WHY: feeds the previous input into the state instead of the current one.
+# DIAGNOSE: no
 # %%
 # GRADED: ssm_recurrent
 import torch
