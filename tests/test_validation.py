@@ -89,8 +89,8 @@ NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
                     "generate_whole_sequence_with_cache gpt_cache_ignored gpt_first_cache_for_every_block "
                     "loss_ignore_index_hardcoded loss_ignore_index_in_denominator loss_log_of_softmax "
                     "mha_cache_before_rope mha_rope_base_ignored mha_rope_positions_not_offset rope_base_ignored "
-                    "rope_in_place rope_positions_ignored softmax_dim_ignored softmax_global_max softmax_in_place "
-                    "softmax_no_max_subtraction train_clip_after_step train_clip_value train_no_clipping "
+                    "rope_in_place rope_positions_ignored "
+                    "train_clip_after_step train_clip_value train_no_clipping "
                     "train_no_zero_grad",
     "lora": "inject_child_name_only inject_dropout_dropped inject_skips_top_level inject_substring_match "
             "lora_linear_bias_scaled lora_linear_forms_merged prompt_tuning_detached",

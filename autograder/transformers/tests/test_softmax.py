@@ -149,3 +149,15 @@ def test_does_not_modify_input(sub, observe, device):
         "attention passes its scores in and may still need them"),
     )
     observe("softmax(x)", out)
+
+
+# One function, one contract: this test runs the checks above on one input each (any dim, large and far-apart
+# inputs, the input left unchanged) and carries two thirds of the question's points, so that a softmax wrong on
+# every input of one kind keeps at most a third; the tests above say which kind.
+@pytest.mark.question("softmax", weight=66)
+def test_whole_contract(sub, observe, device):
+    """along any dim, stable for large inputs and for slices far apart, input unchanged"""
+    test_values(sub, observe, device, (2, 3, 4), 1)
+    test_stability(sub, observe, device, torch.float32, "x+100")
+    test_rows_far_apart(sub, observe, device, -1)
+    test_does_not_modify_input(sub, observe, device)
