@@ -94,8 +94,6 @@ NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
                     "train_no_zero_grad",
     "lora": "inject_child_name_only inject_dropout_dropped inject_skips_top_level inject_substring_match "
             "lora_linear_bias_scaled lora_linear_forms_merged prompt_tuning_detached",
-    "diffusion": "ddim_prev_wraps ddim_sigma_in_direction ddim_sigma_missing_ratio loss_global_rng loss_sum_over_dims "
-                 "loss_t_from_one loss_x0_target q_sample_2d_view q_sample_float64_output",
 }.items() for name in names.split()}
 
 
