@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import math
 import os
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .results import GradeResult
 
 # Ask NVML whether CUDA exists without initialising it: the grader forks after this.
 os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
@@ -102,9 +109,101 @@ def cmd_snapshots(args) -> int:
     return 0
 
 
-def cmd_mutants(args) -> int:
-    """Grade mutants (each must lose points on its question only) and variants (full marks)."""
+# Header lines of a mutant file, before its first cell (docs/authoring.md, "Mutants").
+MUTANT_HEADERS = ("MUTANT", "WHY", "CORNER", "DIAGNOSE")
+
+
+def mutant_headers(path: Path) -> dict[str, str]:
+    """A mutant's (or variant's) ``# KEY: value`` header lines before its first ``# %%`` cell, by key; a header
+    continues on the ``#   ...`` lines (indented) that follow it."""
+    out: dict[str, str] = {}
+    last = None
+    for line in path.read_text().splitlines():
+        if line.startswith("# %%"):
+            break
+        key, sep, value = line.removeprefix("# ").partition(":")
+        if line.startswith("# ") and sep and key in (*MUTANT_HEADERS, "VARIANT", "ATTACK"):
+            last = key if key not in out else None
+            out.setdefault(key, value.strip())
+        elif last and line.startswith("#   "):
+            out[last] += " " + line[1:].strip()
+        else:
+            last = None
+    return out
+
+
+def keeps_at_most(points: float) -> float:
+    """The most a mutant that is wrong on every input may keep of a question worth ``points``: a third,
+    rounded up to the whole hundredth of a point that scores are kept in."""
+    return math.ceil(points * 100 / 3 - 1e-9) / 100
+
+
+@dataclass
+class MutantRow:
+    """One mutant or variant graded: what it kept of its question, and whether that is what CI requires."""
+
+    kind: str  # "mutant" or "variant"
+    name: str
+    target: str
+    score: float
+    points: float
+    others: list[str]  # other questions that lost points and may not (not the target's dependents)
+    headers: dict[str, str]
+    result: GradeResult
+
+    @property
+    def share(self) -> float:
+        return self.score / self.points if self.points else 0.0
+
+    @property
+    def corner(self) -> str | None:
+        return self.headers.get("CORNER")
+
+    @property
+    def problem(self) -> str:
+        """Empty when the row is as CI requires, else what is wrong."""
+        if self.kind == "variant":
+            return "A CORRECT VARIANT LOSES POINTS" if self.score < self.points or self.others else ""
+        if self.score >= self.points:
+            return "NOT CAUGHT"
+        if self.others:
+            return "LEAKS"
+        if self.corner is None and self.score > keeps_at_most(self.points):
+            return "KEEPS MORE THAN A THIRD (not marked # CORNER:)"
+        return ""
+
+    def deciding_tests(self) -> list[str]:
+        """The tests that decided a problem: for a mutant that kept points, its question's tests and their
+        outcome; for points lost where they may not be, the failing tests and the first line of why."""
+        lines = []
+        if self.kind == "mutant" and self.score > 0:
+            for t in self.result.tests:
+                if t.case.question == self.target:
+                    outcome = "passed" if t.passed else f"FAILED ({t.kind})"
+                    lines.append(f"{outcome:<24}{t.score:>5.2f}/{t.max_score:<5.2f} {t.case.name}")
+        lost = set(self.others) | ({self.target} if self.kind == "variant" else set())
+        for t in self.result.tests:
+            if t.case.question in lost and not t.passed:
+                why = (t.message or t.kind).strip().splitlines()[0][:160]
+                lines.append(f"{'FAILED (' + t.kind + ')':<24}{0:>5.2f}/{t.max_score:<5.2f} {t.case.name}: {why}")
+        return lines
+
+
+def grade_rows(a, paths: list[Path], kind: str, device: str = "cpu") -> Iterator[MutantRow]:
+    """Grade mutants (``kind="mutant"``) or variants one by one, as CI does (``api.grade_mutant``)."""
     from .api import grade_mutant
+
+    for path in paths:
+        target, r = grade_mutant(a, path, device)
+        s, m = r.questions[target]
+        allowed = {target} | a.dependents(target) if kind == "mutant" else set()
+        others = [q for q, (qs, qm) in r.questions.items() if q not in allowed and qs < qm]
+        yield MutantRow(kind, path.stem, target, s, m, others, mutant_headers(path), r)
+
+
+def cmd_mutants(args) -> int:
+    """Grade mutants (each must lose points on its question only, and keep at most a third of them unless it
+    is a corner case) and variants (full marks); show the tests that decided every problem."""
     from .manifest import load_assignment
 
     a = load_assignment(args.topic)
@@ -119,19 +218,16 @@ def cmd_mutants(args) -> int:
     for kind, paths in kinds:
         if not paths:
             continue
-        print(f"{kind:<40}{'target':<16}{'on target':>12}   elsewhere")
-        for path in paths:
-            target, r = grade_mutant(a, path, _device(args.device))
-            s, m = r.questions[target]
-            allowed = {target} | a.dependents(target) if kind == "mutant" else set()
-            others = [q for q, (qs, qm) in r.questions.items() if q not in allowed and qs < qm]
-            if kind == "mutant":
-                verdict = "" if s < m and not others else "   <-- NOT CAUGHT" if s >= m else "   <-- LEAKS"
-            else:
-                verdict = "" if s >= m and not others else "   <-- A CORRECT VARIANT LOSES POINTS"
-            failures += bool(verdict)
-            print(f"{path.stem:<40}{target:<16}{s:>6.2f} / {m:<3g}  {'lost ' + ', '.join(others) if others else '-'}"
-                  f"{verdict}")
+        print(f"{kind:<40}{'target':<16}{'on target':>12}  {'kept':>5}  {'corner':<7}elsewhere")
+        for row in grade_rows(a, paths, kind, _device(args.device)):
+            failures += bool(row.problem)
+            corner = "yes" if row.corner is not None else "-" if kind == "mutant" else ""
+            print(f"{row.name:<40}{row.target:<16}{row.score:>6.2f} / {row.points:<3g}  {row.share:>5.0%}  "
+                  f"{corner:<7}{'lost ' + ', '.join(row.others) if row.others else '-'}"
+                  f"{'   <-- ' + row.problem if row.problem else ''}")
+            if row.problem or (kind == "mutant" and row.score > 0 and args.tests):
+                for line in row.deciding_tests():
+                    print(f"    {line}")
         print()
     return 1 if failures else 0
 
@@ -231,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("topic")
     m.add_argument("only", nargs="*", help="mutant names or shell patterns (gpt_*); all when omitted")
     m.add_argument("--device", default="cpu")
+    m.add_argument("--tests", action=argparse.BooleanOptionalAction, default=True,
+                   help="list the tests of every mutant that kept points, with their outcome (default on; "
+                   "problems always list the tests that decided them)")
     m.set_defaults(func=cmd_mutants)
 
     gs = sp.add_parser("gradescope", help="build the Gradescope autograder zip of a topic")

@@ -124,12 +124,66 @@ def judge(student: list[dict], reference: list[dict]) -> str | None:
             if isinstance(expected, _Unsupported):
                 return f"{ref['name']}: the reference value cannot be compared ({expected!r})"
             return f"{ref['name']}: expected {_kind(expected)}, got {actual!r}"
-        msg = compare(actual, expected, rtol=ref.get("rtol"), atol=ref.get("atol"), name=ref["name"])
+        rtol, atol = tolerances(ref)
+        msg = compare(actual, expected, rtol=rtol, atol=atol, name=ref["name"])
         if msg:
             return msg
     if len(student) > len(reference):
         return f"the test observed {len(student)} values where the reference observed {len(reference)}"
     return None
+
+
+_NUMPY_FLOAT = {2: torch.float16, 4: torch.float32, 8: torch.float64}
+
+
+def _float_dtypes(obj: dict) -> set[torch.dtype]:
+    """The floating dtypes of the values an encoded observation holds (a Python float is a float64)."""
+    kind = obj.get("kind")
+    if kind == "tensor":
+        dtype = getattr(torch, obj["dtype"], None)
+        if not isinstance(dtype, torch.dtype) or not (dtype.is_floating_point or dtype.is_complex):
+            return set()
+        return {dtype.to_real() if dtype.is_complex else dtype}
+    if kind == "ndarray":
+        dt = np.dtype(obj["dtype"])
+        if dt.kind not in "fc":
+            return set()
+        return {_NUMPY_FLOAT.get(dt.itemsize // (2 if dt.kind == "c" else 1), torch.float64)}
+    if kind == "float":
+        return {torch.float64}
+    if kind == "list":
+        return set().union(*(_float_dtypes(v) for v in obj["items"]))
+    if kind == "dict":
+        return set().union(*(_float_dtypes(v) for _, v in obj["items"]))
+    return set()
+
+
+def tolerances(ref: dict) -> tuple[float | None, float | None]:
+    """The ``(rtol, atol)`` a reference observation is judged with.
+
+    The rule (docs/authoring.md, "Tolerances"): a test that checks a value to a stated tolerance passes it to
+    ``observe(..., rtol=, atol=)``, and the observation is judged at it. A value's dtype bounds how tight that
+    can be: a stated tolerance below the dtype's precision (``shared.compare.default_tolerances``: float32
+    1e-4 relative, float64 1e-7) is raised to it, since a correct implementation that merely rounds
+    differently would fail it; the least precise floating dtype in the value decides. Without a stated
+    tolerance (``None``) the dtype's default applies, per value. ``rtol=0, atol=0`` is an exact check and
+    stays exact; an rtol (or atol) of 0 stays 0 (a purely absolute, or relative, check); integers and
+    booleans always compare exactly.
+    """
+    from shared.compare import default_tolerances
+
+    rtol, atol = ref.get("rtol"), ref.get("atol")
+    if rtol is None and atol is None or (rtol == 0 and atol == 0):
+        return rtol, atol
+    dtypes = _float_dtypes(ref.get("value", {}))
+    if not dtypes:
+        return rtol, atol
+    floor_r, floor_a = max(default_tolerances(d) for d in dtypes)
+    if rtol is not None and rtol > 0:
+        rtol = max(rtol, floor_r)
+    if atol is not None and atol > 0:
+        atol = max(atol, floor_a)
+    return rtol, atol
 
 
 def _kind(v: Any) -> str:

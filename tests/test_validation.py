@@ -2,7 +2,8 @@
 
 - the reference solution scores full marks;
 - the blank template (the released notebook) scores zero, and the grader survives it;
-- every mutant loses points on its own question and on no other;
+- every mutant loses points on its own question and on no other, and keeps at most a third of that
+  question's points unless its header marks it a corner case (`# CORNER: <the edge case>`);
 - every variant (a correct implementation written differently) scores full marks;
 - the released notebook and the public snapshots are in sync with their sources;
 - every autograded question has public tests, hidden tests and at least three mutants.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.api import grade, grade_mutant
+from autograder.cli import keeps_at_most, mutant_headers
 from autograder.collect import collect
 from autograder.manifest import list_topics, load_assignment
 from autograder.observations import judge
@@ -59,6 +61,42 @@ def test_blank_template_scores_zero(topic):
     assert all(t.kind in ("wrong result", "error") for t in r.tests), "the blank template crashed or hung the grader"
 
 
+# Mutants whose questions' tests are not yet weighted so that they keep at most a third (measured with
+# `scripts/mutant_shares.py`): a debt, not an exception. Each must still lose points; the list may only shrink
+# (a listed mutant that keeps at most a third fails here until it is removed).
+NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
+    "optimizers": "adam_decay_after_update adam_decay_modes_swapped adam_decoupled_decay_without_lr "
+                  "adam_eps_inside_sqrt adam_global_step_count adam_state_by_position lr_schedule_warmup_from_min "
+                  "lr_schedule_warmup_le lr_schedule_warmup_off_by_one muon_decay_after_update muon_nesterov_ignored "
+                  "muon_nesterov_lerp_reversed muon_no_shape_check muon_sgd_style_momentum "
+                  "muon_weight_decay_in_gradient newton_schulz_modifies_input newton_schulz_no_eps "
+                  "newton_schulz_no_transpose_back sgd_decay_skipped_params sgd_hyperparameters_cached "
+                  "sgd_nesterov_ignored sgd_no_argument_checks sgd_weight_decay_after_momentum",
+    "cnn": "augment_global_rng augment_offset_off_by_one augment_same_offset_for_batch "
+           "batch_norm_biased_running_var batch_norm_eval_batch_stats batch_norm_momentum_swapped "
+           "batch_norm_unbiased_normalisation conv2d_bias_last_axis conv2d_pad_one_side "
+           "conv2d_stride_ignored_in_windows dropout_global_rng dropout_in_eval dropout_keep_probability_p "
+           "dropout_no_rescale dropout_scale_by_one_minus_p max_pool_ceil_mode max_pool_floor_at_zero "
+           "max_pool_stride_default_one train_augment_ignored train_mean_of_batch_means train_no_train_mode "
+           "train_returns_last_loss",
+    "rnn": "bptt_clip_ignored bptt_detach_h_only clip_grad_norm_none_grads clip_grad_norm_norm_after "
+           "clip_grad_norm_per_parameter clip_grad_norm_scales_up lstm_layer_ignores_given_state",
+    "ssm": "s4d_circular s4d_no_D scan_first_axis zoh_real_part_only",
+    "transformers": "attention_causal_replaces_mask attention_causal_strict attention_causal_top_left "
+                    "attention_float_mask_as_bool attention_mask_polarity attention_scale_by_value_dim "
+                    "block_cache_not_passed generate_cache_not_fed_back generate_greedy_by_sampling "
+                    "generate_temperature_after_softmax generate_top_k_plus_one generate_top_k_smallest "
+                    "generate_whole_sequence_with_cache gpt_cache_ignored gpt_first_cache_for_every_block "
+                    "loss_ignore_index_hardcoded loss_ignore_index_in_denominator loss_log_of_softmax "
+                    "mha_cache_before_rope mha_rope_base_ignored mha_rope_positions_not_offset rope_base_ignored "
+                    "rope_in_place rope_positions_ignored "
+                    "train_clip_after_step train_clip_value train_no_clipping "
+                    "train_no_zero_grad",
+    "lora": "inject_child_name_only inject_dropout_dropped inject_skips_top_level inject_substring_match "
+            "lora_linear_bias_scaled lora_linear_forms_merged prompt_tuning_detached",
+}.items() for name in names.split()}
+
+
 @pytest.mark.parametrize("topic,mutant", MUTANTS)
 def test_mutant_loses_points_on_its_question_only(topic, mutant):
     a = load_assignment(topic)
@@ -68,6 +106,16 @@ def test_mutant_loses_points_on_its_question_only(topic, mutant):
     allowed = {target} | a.dependents(target)  # integration questions declare what they build on
     others = {q: v for q, v in r.questions.items() if q not in allowed and v[0] < v[1]}
     assert not others, f"{mutant} also loses points on {others}:\n{r.table()}"
+    # Proportionate: code wrong on every input keeps at most a third of its question's points; only a bug in
+    # one edge case, declared with `# CORNER: <the edge case>`, may keep more (docs/authoring.md, "Mutants").
+    if "CORNER" not in mutant_headers(a.mutants_dir / mutant):
+        proportionate = s <= keeps_at_most(m)
+        if (topic, mutant.removesuffix(".py")) in NOT_YET_PROPORTIONATE:
+            assert not proportionate, f"{mutant} keeps at most a third now: remove it from NOT_YET_PROPORTIONATE"
+            return
+        assert proportionate, (
+            f"{mutant} keeps {s:g} of the {m:g} points of {target}, more than a third: weight the tests it fails "
+            f"(or mark it `# CORNER: <the edge case>` if it is wrong on one edge case only):\n{r.table()}")
 
 
 @pytest.mark.parametrize("topic", TOPICS)
@@ -129,6 +177,10 @@ def test_every_question_is_tested_and_proved(topic):
         assert any(not c.public for c in cases if c.question == q.id), f"{q.id} has no hidden test"
         assert mutant_targets.count(q.id) >= 3, f"{q.id} has {mutant_targets.count(q.id)} mutants, needs 3"
         assert q.id in variant_targets, f"{q.id} has no correct variant in {a.variants_dir.name}/"
+    for path in sorted(a.mutants_dir.glob("*.py")):  # the headers students' feedback is built from
+        headers = mutant_headers(path)
+        assert headers.get("WHY"), f"{path.name} has no `# WHY: <what the mistake is>` line"
+        assert headers.get("DIAGNOSE", "no") == "no", f"{path.name}: the only DIAGNOSE is `# DIAGNOSE: no`"
 
 
 def _targets(folder, header):

@@ -495,8 +495,9 @@ check("guidance")
 #
 # `train_denoiser(model, data, alphas_cumprod, steps, batch_size=128, lr=1e-3, generator=None,
 # progress=False)` trains `model` with Adam (learning rate `lr`, otherwise torch's defaults) for
-# `steps` steps. Each step draws a minibatch of `batch_size` rows of `data` uniformly at random
-# (with replacement, indices from `generator`, which lives on `data`'s device), computes
+# `steps` steps. Each step draws a fresh minibatch of `batch_size` rows of `data` uniformly at
+# random, with all its randomness from `generator` (which lives on `data`'s device), for example
+# indices from `torch.randint(..., generator=generator)`; with or without replacement, as you like. It computes
 # `diffusion_loss(model, batch, alphas_cumprod, generator)` (by name), zeroes the gradients,
 # backpropagates and steps. It returns the list of the `steps` losses as Python floats. With
 # `progress=True` show a progress bar (`tqdm`).

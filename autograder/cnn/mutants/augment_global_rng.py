@@ -1,5 +1,5 @@
 # MUTANT: augment
-# WHY: uses the global generator instead of `generator`
+# WHY: draws its random flips and crops from the global random generator instead of the one it is given.
 # %%
 # GRADED: augment
 import torch

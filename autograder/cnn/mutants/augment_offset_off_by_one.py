@@ -1,5 +1,5 @@
 # MUTANT: augment
-# WHY: draws offsets in {0..2p-1}: randint's upper bound is exclusive
+# WHY: never uses the largest crop offset, because the upper bound of the random draw is exclusive.
 # %%
 # GRADED: augment
 import torch

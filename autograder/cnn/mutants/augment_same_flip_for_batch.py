@@ -1,5 +1,5 @@
 # MUTANT: augment
-# WHY: draws one flip for the whole batch
+# WHY: flips either every image of the batch or none, instead of deciding per image.
 # %%
 # GRADED: augment
 import torch

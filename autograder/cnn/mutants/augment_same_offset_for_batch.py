@@ -1,5 +1,5 @@
 # MUTANT: augment
-# WHY: draws one crop offset for the whole batch
+# WHY: crops every image of the batch at the same offset instead of drawing one per image.
 # %%
 # GRADED: augment
 import torch

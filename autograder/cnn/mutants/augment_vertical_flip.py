@@ -1,5 +1,5 @@
 # MUTANT: augment
-# WHY: mirrors top-bottom instead of left-right
+# WHY: flips images upside down instead of mirroring them left to right.
 # %%
 # GRADED: augment
 import torch

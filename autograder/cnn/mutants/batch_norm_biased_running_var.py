@@ -1,5 +1,5 @@
 # MUTANT: batch_norm
-# WHY: updates running_var with the biased batch variance (no m / (m - 1))
+# WHY: tracks the running variance without the correction for a sample's variance being too small.
 # %%
 # GRADED: batch_norm
 import torch

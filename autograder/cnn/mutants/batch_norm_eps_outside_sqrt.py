@@ -1,5 +1,5 @@
 # MUTANT: batch_norm
-# WHY: adds eps to the standard deviation instead of the variance
+# WHY: adds the small epsilon to the standard deviation instead of to the variance.
 # %%
 # GRADED: batch_norm
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: batch_norm
-# WHY: uses the batch statistics in eval mode too (only the running update depends on training)
+# WHY: normalises with the current batch's statistics in evaluation mode too, instead of the running ones.
 # %%
 # GRADED: batch_norm
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: batch_norm
-# WHY: swaps momentum and 1 - momentum in the running update
+# WHY: mixes the old running statistics and the new batch ones with the two weights swapped.
 # %%
 # GRADED: batch_norm
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: batch_norm
-# WHY: normalises with the unbiased batch variance
+# WHY: normalises with the sample-corrected variance, which is meant only for the running estimate.
 # %%
 # GRADED: batch_norm
 import torch

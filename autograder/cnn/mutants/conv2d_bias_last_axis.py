@@ -1,5 +1,5 @@
 # MUTANT: conv2d
-# WHY: adds the bias along the last (width) axis instead of the channels
+# WHY: adds the bias along the width instead of per output channel.
 # %%
 # GRADED: conv2d
 import torch.nn.functional as F

@@ -1,5 +1,5 @@
 # MUTANT: conv2d
-# WHY: flips the kernel (a true convolution, not F.conv2d's cross-correlation)
+# WHY: flips the kernel, computing a true convolution instead of the cross-correlation deep-learning layers use.
 # %%
 # GRADED: conv2d
 import torch.nn.functional as F

@@ -1,5 +1,5 @@
 # MUTANT: conv2d
-# WHY: pads 2 * padding zeros on the bottom and right only (the output size is right, the values shifted)
+# WHY: puts all the zero padding on the bottom and right, so the output has the right size but shifted values.
 # %%
 # GRADED: conv2d
 import torch.nn.functional as F

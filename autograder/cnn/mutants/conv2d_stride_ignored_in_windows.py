@@ -1,5 +1,5 @@
 # MUTANT: conv2d
-# WHY: slides the window by one pixel and keeps the first H_out x W_out positions (stride not applied to the input)
+# WHY: slides the window one pixel at a time whatever the stride, keeping only as many positions as the output needs.
 # %%
 # GRADED: conv2d
 import torch.nn.functional as F

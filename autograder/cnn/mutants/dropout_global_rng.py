@@ -1,5 +1,5 @@
 # MUTANT: dropout
-# WHY: draws the mask from the global generator, ignoring `generator`
+# WHY: draws the dropout mask from the global random generator instead of the one it is given.
 # %%
 # GRADED: dropout
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: dropout
-# WHY: ignores the training flag (drops in evaluation mode too)
+# WHY: drops values in evaluation mode too.
 # %%
 # GRADED: dropout
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: dropout
-# WHY: keeps each entry with probability p instead of 1 - p
+# WHY: keeps each value with probability p instead of dropping it with probability p.
 # %%
 # GRADED: dropout
 import torch

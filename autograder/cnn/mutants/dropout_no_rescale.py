@@ -1,5 +1,5 @@
 # MUTANT: dropout
-# WHY: forgets the 1 / (1 - p) scaling of the kept values
+# WHY: forgets to scale up the kept values, so the expected output shrinks.
 # %%
 # GRADED: dropout
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: dropout
-# WHY: multiplies the kept values by (1 - p) instead of dividing
+# WHY: scales the kept values down instead of up.
 # %%
 # GRADED: dropout
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: max_pool
-# WHY: averages the window (average pooling) instead of taking its maximum
+# WHY: averages each window instead of taking its maximum.
 # %%
 # GRADED: max_pool
 import torch.nn.functional as F

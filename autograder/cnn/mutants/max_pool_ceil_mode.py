@@ -1,5 +1,5 @@
 # MUTANT: max_pool
-# WHY: keeps the partial windows at the border (ceil mode) by padding with -inf
+# WHY: keeps the incomplete windows at the border instead of dropping them.
 # %%
 # GRADED: max_pool
 import torch.nn.functional as F

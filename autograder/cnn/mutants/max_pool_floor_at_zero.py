@@ -1,5 +1,5 @@
 # MUTANT: max_pool
-# WHY: starts the running maximum at 0, so all-negative windows give 0
+# WHY: starts the running maximum at zero, so a window of negative values gives zero.
 # %%
 # GRADED: max_pool
 import torch.nn.functional as F

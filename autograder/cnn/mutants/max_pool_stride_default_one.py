@@ -1,5 +1,5 @@
 # MUTANT: max_pool
-# WHY: stride defaults to 1 instead of kernel_size (overlapping windows)
+# WHY: moves the window one pixel at a time by default instead of a whole window.
 # %%
 # GRADED: max_pool
 import torch.nn.functional as F

@@ -1,5 +1,5 @@
 # MUTANT: resnet_block
-# WHY: applies bn2 after adding the shortcut
+# WHY: applies the second batch norm after adding the shortcut instead of before.
 # %%
 # GRADED: resnet_block
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: resnet_block
-# WHY: forgets the ReLU after the addition
+# WHY: forgets the ReLU after adding the shortcut.
 # %%
 # GRADED: resnet_block
 import torch.nn as nn

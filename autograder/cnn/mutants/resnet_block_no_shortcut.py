@@ -1,5 +1,5 @@
 # MUTANT: resnet_block
-# WHY: drops the shortcut (a plain block)
+# WHY: leaves out the shortcut, making a plain block.
 # %%
 # GRADED: resnet_block
 import torch.nn as nn

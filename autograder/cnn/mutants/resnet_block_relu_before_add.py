@@ -1,5 +1,5 @@
 # MUTANT: resnet_block
-# WHY: applies the second ReLU to the residual branch before adding the shortcut
+# WHY: applies the second ReLU to the residual branch before adding the shortcut instead of after.
 # %%
 # GRADED: resnet_block
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: resnet_block
-# WHY: uses only the 1x1 convolution of the projection shortcut, skipping its batch norm
+# WHY: uses the projection shortcut's convolution without its batch norm.
 # %%
 # GRADED: resnet_block
 import torch.nn as nn

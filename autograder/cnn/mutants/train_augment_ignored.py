@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: never applies augment
+# WHY: never augments the training images.
 # %%
 # GRADED: train
 import torch.nn.functional as F

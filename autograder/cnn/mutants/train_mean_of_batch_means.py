@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: returns the mean of the batch losses, ignoring that the last batch is smaller
+# WHY: averages the batch losses equally, ignoring that the last batch is smaller.
 # %%
 # GRADED: train
 import torch.nn.functional as F

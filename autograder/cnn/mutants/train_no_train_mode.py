@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: never calls model.train(): a model left in eval mode trains with running batch-norm statistics
+# WHY: never puts the model in training mode, so batch norm and dropout behave as in evaluation.
 # %%
 # GRADED: train
 import torch.nn.functional as F

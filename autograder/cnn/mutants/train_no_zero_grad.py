@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: never zeroes the gradients: they accumulate over batches
+# WHY: never clears the gradients, so they pile up over the batches.
 # %%
 # GRADED: train
 import torch.nn.functional as F

@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: returns the last batch's loss instead of the epoch mean
+# WHY: reports the last batch's loss instead of the epoch's average.
 # %%
 # GRADED: train
 import torch.nn.functional as F

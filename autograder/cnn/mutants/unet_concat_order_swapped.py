@@ -1,5 +1,5 @@
 # MUTANT: unet
-# WHY: concatenates the upsampled map first and the skip second
+# WHY: joins the upsampled features and the skip connection in the wrong order.
 # %%
 # GRADED: unet
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: unet
-# WHY: returns probabilities (sigmoid of the head) instead of logits
+# WHY: returns probabilities instead of the raw scores (logits).
 # %%
 # GRADED: unet
 import torch

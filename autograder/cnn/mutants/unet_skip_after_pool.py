@@ -1,5 +1,5 @@
 # MUTANT: unet
-# WHY: saves the skip after pooling instead of before
+# WHY: saves each skip connection after downsampling instead of before.
 # %%
 # GRADED: unet
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: unet
-# WHY: pairs the decoder levels with the skips in encoder order (finest first)
+# WHY: pairs the decoder levels with the skip connections in the wrong order, finest first.
 # %%
 # GRADED: unet
 import torch

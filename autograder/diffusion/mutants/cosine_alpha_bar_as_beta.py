@@ -1,5 +1,5 @@
 # MUTANT: cosine_schedule
-# WHY: returns 1 - alpha_bar (f(t+1)/f(0)) as the betas
+# WHY: returns the cumulative noise levels as the per-step noise amounts.
 # %%
 # GRADED: cosine_schedule
 import math

@@ -1,5 +1,5 @@
 # MUTANT: cosine_schedule
-# WHY: computes the schedule in float32 and converts at the end
+# WHY: computes the schedule in single precision, losing accuracy.
 # %%
 # GRADED: cosine_schedule
 import math

@@ -1,5 +1,5 @@
 # MUTANT: cosine_schedule
-# WHY: the betas are never clipped at max_beta
+# WHY: never caps the per-step noise amounts at the maximum.
 # %%
 # GRADED: cosine_schedule
 import math

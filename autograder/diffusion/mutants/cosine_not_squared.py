@@ -1,5 +1,5 @@
 # MUTANT: cosine_schedule
-# WHY: f(t) is the cosine, not its square
+# WHY: forgets to square the cosine.
 # %%
 # GRADED: cosine_schedule
 import math

@@ -1,5 +1,5 @@
 # MUTANT: cosine_schedule
-# WHY: the offset s is left out of f(t)
+# WHY: leaves out the small offset in the cosine.
 # %%
 # GRADED: cosine_schedule
 import math

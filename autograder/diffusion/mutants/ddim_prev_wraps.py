@@ -1,5 +1,5 @@
 # MUTANT: ddim_step
-# WHY: t_prev = -1 read as alphas_cumprod[-1], the last step
+# WHY: treats the step before the first as the last step of the schedule instead of the clean data.
 # %%
 # GRADED: ddim_step
 import math

@@ -1,5 +1,5 @@
 # MUTANT: ddim_step
-# WHY: sigma^2 not removed from the direction term
+# WHY: forgets to take the added noise's share out of the direction towards the current sample.
 # %%
 # GRADED: ddim_step
 import math

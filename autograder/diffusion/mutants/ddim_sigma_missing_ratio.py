@@ -1,5 +1,5 @@
 # MUTANT: ddim_step
-# WHY: sigma lacks the factor sqrt((1 - ab_prev) / (1 - ab_t))
+# WHY: computes the noise scale without one of its two factors.
 # %%
 # GRADED: ddim_step
 import math

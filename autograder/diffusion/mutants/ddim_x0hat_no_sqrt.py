@@ -1,5 +1,5 @@
 # MUTANT: ddim_step
-# WHY: x0_hat computed with 1 - ab_t instead of its square root
+# WHY: estimates the clean sample without taking a square root of the noise level.
 # %%
 # GRADED: ddim_step
 import math

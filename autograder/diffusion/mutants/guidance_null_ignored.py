@@ -1,5 +1,5 @@
 # MUTANT: guidance
-# WHY: calls the model with cond for both halves
+# WHY: uses the condition for both predictions, so there is no unconditional one.
 # %%
 # GRADED: guidance
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: guidance
-# WHY: the (1 + w) convention: eps_cond + w (eps_cond - eps_uncond)
+# WHY: uses the other convention for the guidance scale, which shifts it by one.
 # %%
 # GRADED: guidance
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: guidance
-# WHY: extrapolates from the conditional towards the unconditional prediction
+# WHY: pushes the prediction away from the conditional one towards the unconditional one.
 # %%
 # GRADED: guidance
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: draws the noise with torch.randn_like, from the global generator
+# WHY: draws the training noise from the global random generator instead of the one it is given.
 # %%
 # GRADED: loss
 import torch

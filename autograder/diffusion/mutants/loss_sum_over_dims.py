@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: sums the squared error over the data dimensions, averages over the batch
+# WHY: adds the squared errors over each sample's values instead of averaging them.
 # %%
 # GRADED: loss
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: draws t from 1..T-1 (the paper counts from 1), never the first step
+# WHY: never trains on the first step, counting steps from one as the paper does.
 # %%
 # GRADED: loss
 import torch

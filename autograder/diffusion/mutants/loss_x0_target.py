@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: regresses the model output on x0 instead of the noise
+# WHY: trains the model to predict the clean data instead of the noise.
 # %%
 # GRADED: loss
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: posterior
-# WHY: alpha_bar_t used where alpha_bar_{t-1} belongs in the x0 coefficient
+# WHY: uses the current step's cumulative noise level where the previous step's belongs.
 # %%
 # GRADED: posterior
 import torch

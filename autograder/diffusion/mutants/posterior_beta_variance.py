@@ -1,5 +1,5 @@
 # MUTANT: posterior
-# WHY: the fixed large variance beta_t instead of the posterior variance
+# WHY: uses the step's noise amount as the variance instead of the posterior variance.
 # %%
 # GRADED: posterior
 import torch

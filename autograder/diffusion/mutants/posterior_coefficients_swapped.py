@@ -1,5 +1,5 @@
 # MUTANT: posterior
-# WHY: the coefficients of x0 and x_t swapped
+# WHY: swaps the weights of the clean estimate and the noisy sample in the mean.
 # %%
 # GRADED: posterior
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: posterior
-# WHY: alpha_bar_{t-1} read as alphas_cumprod[t - 1], which wraps at t = 0
+# WHY: looks up the previous noise level at the first step from the end of the schedule.
 # %%
 # GRADED: posterior
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: q_sample
-# WHY: alpha_bar_t reshaped with [:, None]: only right for (B, D) data
+# WHY: reshapes the noise level in a way that only works for flat (two-dimensional) data.
 # %%
 # GRADED: q_sample
 

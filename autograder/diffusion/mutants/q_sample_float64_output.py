@@ -1,5 +1,5 @@
 # MUTANT: q_sample
-# WHY: returns the float64 result of mixing in the schedule
+# WHY: returns double precision instead of the input's precision.
 # %%
 # GRADED: q_sample
 

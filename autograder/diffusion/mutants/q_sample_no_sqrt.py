@@ -1,5 +1,5 @@
 # MUTANT: q_sample
-# WHY: alpha_bar used without its square root
+# WHY: mixes the data and the noise without taking the square roots of the weights.
 # %%
 # GRADED: q_sample
 

@@ -1,5 +1,5 @@
 # MUTANT: q_sample
-# WHY: x0 and the noise swapped
+# WHY: swaps the data and the noise.
 # %%
 # GRADED: q_sample
 

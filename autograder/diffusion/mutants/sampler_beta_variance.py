@@ -1,5 +1,5 @@
 # MUTANT: sampler
-# WHY: DDPM uses the fixed large variance beta_t
+# WHY: adds noise with the step's noise amount as its variance instead of the posterior variance.
 # %%
 # GRADED: sampler
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: sampler
-# WHY: DDIM stops at the smallest visited step instead of going to t_prev = -1
+# WHY: stops at the last visited step instead of taking the final step to clean data.
 # %%
 # GRADED: sampler
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: sampler
-# WHY: DDIM visits range(0, T, T // steps): never starts at T - 1
+# WHY: visits the wrong steps, never starting from the noisiest one.
 # %%
 # GRADED: sampler
 import torch

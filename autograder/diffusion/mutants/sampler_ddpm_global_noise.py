@@ -1,5 +1,5 @@
 # MUTANT: sampler
-# WHY: DDPM draws its step noise with torch.randn_like, from the global generator
+# WHY: draws the noise of each step from the global random generator instead of the one it is given.
 # %%
 # GRADED: sampler
 import torch

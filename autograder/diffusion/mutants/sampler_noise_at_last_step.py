@@ -1,5 +1,6 @@
 # MUTANT: sampler
-# WHY: DDPM with sigma_t^2 = beta_t (the other choice in the paper) and noise added at the last step too
+# WHY: adds noise with the step's noise amount as its variance, and adds it at the final step too, which should return
+#   the mean without noise.
 # %%
 # GRADED: sampler
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: draws the minibatch indices once, before the loop
+# WHY: draws the minibatch once and trains on the same examples at every step.
 # %%
 # GRADED: train
 import torch

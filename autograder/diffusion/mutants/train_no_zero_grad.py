@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: gradients are never zeroed: they accumulate over the steps
+# WHY: never clears the gradients, so they pile up over the steps.
 # %%
 # GRADED: train
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: plain SGD instead of Adam
+# WHY: trains with plain SGD instead of Adam.
 # %%
 # GRADED: train
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: optimizer.step() before loss.backward(): each step uses the previous gradients
+# WHY: steps the optimizer before computing the gradients, so each step uses the previous step's gradients.
 # %%
 # GRADED: train
 import torch

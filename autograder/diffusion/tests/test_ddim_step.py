@@ -96,3 +96,14 @@ def test_float32(sub, observe, device, gen):
     """float32 inputs give a float32 result"""
     xt, eps, noise = inputs(gen, (5, 2), torch.float32)
     observe("x_prev", run(sub, device, xt, eps, 25, 5, eta=0.5, noise=noise))
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that a step wrong on every input of one kind keeps at most a third; the tests above say which kind.
+@pytest.mark.question("ddim_step", weight=54)
+def test_whole_contract(sub, observe, device, gen):
+    """deterministic steps (to an earlier step and to the clean sample), eta = 1 is DDPM, a stochastic skip"""
+    test_deterministic(sub, observe, device, gen, (5, 2), 25, 3)
+    test_deterministic(sub, observe, device, gen, (5, 2), 5, -1)
+    test_eta_one_is_ddpm(sub, observe, device, gen, 12)
+    test_stochastic_skip(sub, observe, device, gen, 0.3)

@@ -133,3 +133,14 @@ def test_gradients_flow(sub, observe, device, gen, seed):
     ok = lin.weight.grad is not None and bool(lin.weight.grad.abs().sum() > 0)
     assert ok, "backward() left no gradient on the model's parameters"
     observe("gradients reach the model", ok)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that a loss wrong on every input keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("loss", weight=18)
+def test_whole_contract(sub, observe, device, gen, seed):
+    """the oracle scores zero, the zero model the noise power, draws of t and noise, from the generator only"""
+    test_oracle_model_has_zero_loss(sub, observe, device, gen, seed, (16, 1, 4, 4))
+    test_zero_model_loss_is_noise_power(sub, observe, device, gen, seed)
+    test_recorded_draws(sub, observe, device, gen, seed)
+    test_randomness_from_generator_only(sub, observe, device, gen, seed)

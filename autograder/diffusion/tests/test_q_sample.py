@@ -67,3 +67,13 @@ def test_inputs_unchanged(sub, observe, device, gen):
     same = all(torch.equal(a, b) for a, b in zip((x0, t, noise, ab), copies))
     assert same, "q_sample modified one of its inputs in place: return a new tensor"
     observe("inputs unchanged", same)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that code wrong on every input of one kind keeps at most a third; the tests above say which kind.
+@pytest.mark.question("q_sample", weight=26)
+def test_whole_contract(sub, observe, device, gen):
+    """values for images-like data in float32 and float64, inputs left unchanged"""
+    test_values(sub, observe, device, gen, (4, 3, 5), torch.float32)
+    test_values(sub, observe, device, gen, (4, 3, 5), F64)
+    test_inputs_unchanged(sub, observe, device, gen)

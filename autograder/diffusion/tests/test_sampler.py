@@ -92,6 +92,13 @@ def test_ddpm_transitions(sub, observe, device, seed, shape):
             observe("last step adds no noise", err < 1e-4)
         else:
             zs[step] = (x_next.double() - mean) / var.sqrt()
+            # The noise is independent of x_t: a wrong deterministic part (x0_hat from alpha_t instead of
+            # alpha_bar_t, a wrong mean coefficient) leaves a part of x_t in it, on every input.
+            drift = max(abs(H.corr(zs[step], x)), abs(H.corr(zs[step], eps)))
+            assert drift < 0.1, (
+                f"at t = {step}, x_(t-1) - posterior mean is correlated with x_t (correlation {drift:.2f}): the "
+                "mean of the step is wrong. Predict x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t) "
+                "with the cumulative alpha_bar_t, then take the posterior mean of (x0_hat, x_t)")
     for step, z in sorted(zs.items()):
         std = float(z.std())
         assert 0.85 < std < 1.15 and abs(float(z.mean())) < 0.15, (
@@ -203,3 +210,19 @@ def _generator_only(sample, device, seed):
     assert torch.equal(a, b), "two runs with generators seeded alike gave different samples"
     assert not torch.equal(a, c), "generators seeded differently gave the same samples: draw the noise from it"
     return True
+
+
+# Both samplers are one contract (the notebook samples with either): this test runs every check above on one
+# input each, and carries two thirds of the question's points, so that a sampler wrong on every input (of either
+# sampler) keeps at most a third; the tests above say which part is wrong, and weigh a bug by how much it breaks.
+@pytest.mark.question("sampler", weight=50)
+def test_whole_contract(sub, observe, device, seed):
+    """both samplers, every check: DDPM steps and noise, DDIM timesteps and transitions, generators only"""
+    test_ddpm_visits_every_step(sub, observe, device, seed)
+    test_ddpm_transitions(sub, observe, device, seed, (3000, 2))
+    test_ddpm_generator(sub, observe, device, seed)
+    for T, steps in [(20, 7), (1000, 10)]:
+        test_ddim_timesteps(sub, observe, device, seed, T, steps)
+    test_ddim_deterministic_transitions(sub, observe, device, seed, (2000, 2), 4)
+    test_ddim_stochastic_transitions(sub, observe, device, seed, 1.0)
+    test_ddim_generator(sub, observe, device, seed, 0.5)

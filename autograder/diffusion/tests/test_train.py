@@ -109,6 +109,33 @@ def test_minibatches(sub, observe, device, gen, seed):
     observe("minibatches drawn afresh over the whole data", True)
 
 
+def test_minibatches_from_generator(sub, observe, device, gen, seed):
+    """minibatches are drawn from the generator given only (with or without replacement: either is correct)"""
+    data = torch.randn(30, 2, generator=gen).to(device)
+    ab = H.alphas_cumprod(H.linear_betas(10)).to(device)
+    models = [Affine(torch.Generator().manual_seed(1)).to(device) for _ in range(3)]  # nn.Linear draws globally
+    state = torch.get_rng_state()
+    drawn = []
+    for model, s in zip(models, (seed, seed, seed + 1)):
+        _, loss = run(sub, model, data, ab, 5, torch.Generator(device=device).manual_seed(s + 7919), batch_size=6)
+        drawn.append(torch.stack([x0 for x0, _, _ in loss.calls]))
+    assert torch.equal(state, torch.get_rng_state()), (
+        "train_denoiser drew from the global random generator: draw the minibatch indices from `generator`")
+    assert torch.equal(drawn[0], drawn[1]), "two runs with generators seeded alike drew different minibatches"
+    assert not torch.equal(drawn[0], drawn[2]), "generators seeded differently drew the same minibatches"
+    observe("minibatches from the generator only", True)
+
+
+# The loop is one contract (Adam's steps on fresh minibatches from the generator): this test runs the checks above
+# and carries two thirds of the question's points, so that a loop wrong on every input keeps at most a third.
+@pytest.mark.question("train", weight=30)
+def test_whole_contract(sub, observe, device, gen, seed):
+    """the whole loop: Adam's steps, fresh minibatches of the data, drawn from the generator only"""
+    test_adam_steps(sub, observe, device, gen, seed, 0.05, 8)
+    test_minibatches(sub, observe, device, gen, seed)
+    test_minibatches_from_generator(sub, observe, device, gen, seed)
+
+
 # --------------------------------------------------------------------------- integration
 
 T, BATCH, SAMPLE_STEPS = 100, 128, 20

@@ -1,5 +1,5 @@
 # MUTANT: finetune
-# WHY: full fine-tuning: forgets to inject LoRA and trains every weight of the base model
+# WHY: fine-tunes every weight of the model instead of adding and training low-rank adapters.
 # %%
 # GRADED: finetune
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: finetune
-# WHY: ignores lr: AdamW's default learning rate 1e-3
+# WHY: ignores the learning rate it is given.
 # %%
 # GRADED: finetune
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: finetune
-# WHY: merges the adapters into the base weights at the end
+# WHY: merges the adapters into the base weights when training ends.
 # %%
 # GRADED: finetune
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: finetune
-# WHY: never zeroes the gradients: every step adds to the previous ones
+# WHY: never clears the gradients, so each step adds to the previous ones.
 # %%
 # GRADED: finetune
 import torch

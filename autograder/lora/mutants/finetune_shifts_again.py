@@ -1,5 +1,5 @@
 # MUTANT: finetune
-# WHY: shifts the targets once more although they are already the next tokens
+# WHY: shifts the targets by one position although they are already the next tokens.
 # %%
 # GRADED: finetune
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: inject
-# WHY: compares only the last name component with the targets: qualified targets never match
+# WHY: matches target names against the last part of each layer's name only, so full dotted names never match.
 # %%
 # GRADED: inject
 import torch.nn as nn

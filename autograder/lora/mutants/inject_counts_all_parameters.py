@@ -1,5 +1,5 @@
 # MUTANT: inject
-# WHY: returns the number of all parameters, frozen ones included
+# WHY: counts all the parameters, frozen ones included, instead of only the trainable ones.
 # %%
 # GRADED: inject
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: inject
-# WHY: does not pass dropout on to LoRALinear
+# WHY: does not pass the dropout setting on to the adapters.
 # %%
 # GRADED: inject
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: inject
-# WHY: freezes only the wrapped layers (LoRALinear does), the rest of the model stays trainable
+# WHY: freezes only the wrapped layers, leaving the rest of the model trainable.
 # %%
 # GRADED: inject
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: inject
-# WHY: only looks for layers inside submodules: a target directly on the model is skipped
+# WHY: only looks inside submodules, skipping target layers that sit directly on the model.
 # %%
 # GRADED: inject
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: inject
-# WHY: matches targets anywhere in the name (value_head is wrapped for 'value')
+# WHY: wraps every layer whose name merely contains a target name.
 # %%
 # GRADED: inject
 import torch.nn as nn

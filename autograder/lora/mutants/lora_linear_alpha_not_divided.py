@@ -1,5 +1,5 @@
 # MUTANT: lora_linear
-# WHY: scales the LoRA branch by alpha instead of alpha / r
+# WHY: scales the low-rank update by alpha instead of alpha divided by the rank.
 # %%
 # GRADED: lora_linear
 

@@ -1,5 +1,5 @@
 # MUTANT: lora_linear
-# WHY: adds the bias inside the scaled LoRA branch
+# WHY: applies the scaling to the bias as well as to the low-rank update.
 # %%
 # GRADED: lora_linear
 

@@ -1,5 +1,6 @@
 # MUTANT: lora_linear
-# WHY: forms the merged out x in matrix at every call (correct values, but what LoRA training avoids)
+# WHY: builds the full-size merged weight matrix at every call, which gives the right values but wastes the memory and
+#   time LoRA saves.
 # %%
 # GRADED: lora_linear
 

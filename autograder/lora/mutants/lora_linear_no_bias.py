@@ -1,5 +1,5 @@
 # MUTANT: lora_linear
-# WHY: forgets the bias
+# WHY: forgets the bias.
 # %%
 # GRADED: lora_linear
 

@@ -1,5 +1,5 @@
 # MUTANT: lora_module
-# WHY: scales the branch by alpha instead of alpha / r
+# WHY: scales the low-rank update by alpha instead of alpha divided by the rank.
 # %%
 # GRADED: lora_module
 import math

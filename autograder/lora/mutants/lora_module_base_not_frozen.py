@@ -1,5 +1,5 @@
 # MUTANT: lora_module
-# WHY: the wrapped base layer is left trainable
+# WHY: leaves the wrapped base layer trainable.
 # %%
 # GRADED: lora_module
 import math

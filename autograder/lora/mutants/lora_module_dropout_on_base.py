@@ -1,5 +1,5 @@
 # MUTANT: lora_module
-# WHY: dropout applied to the input of the base path too
+# WHY: applies dropout to the base layer's input too, not only to the adapter's.
 # %%
 # GRADED: lora_module
 import math

@@ -1,5 +1,5 @@
 # MUTANT: lora_module
-# WHY: dropout applied to the output of the LoRA branch instead of its input
+# WHY: applies dropout to the adapter's output instead of its input.
 # %%
 # GRADED: lora_module
 import math

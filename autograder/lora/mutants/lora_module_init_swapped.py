@@ -1,5 +1,6 @@
 # MUTANT: lora_module
-# WHY: A zeros and B random: the gradient is zero for both at the start, the output is still the base
+# WHY: initialises the two adapter matrices the wrong way round (the first to zero, the second at random), so neither
+#   ever gets a gradient.
 # %%
 # GRADED: lora_module
 import math

@@ -1,5 +1,5 @@
 # MUTANT: lora_module
-# WHY: merge() adds the update every time it is called
+# WHY: adds the update into the weight again every time merge is called.
 # %%
 # GRADED: lora_module
 import math

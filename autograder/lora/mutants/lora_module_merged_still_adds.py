@@ -1,5 +1,5 @@
 # MUTANT: lora_module
-# WHY: forward adds the LoRA branch even when it is merged (counted twice)
+# WHY: still adds the adapter's output after it has been merged into the weight, counting the update twice.
 # %%
 # GRADED: lora_module
 import math

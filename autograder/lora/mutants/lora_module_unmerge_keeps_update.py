@@ -1,5 +1,5 @@
 # MUTANT: lora_module
-# WHY: unmerge() only clears the flag: the update stays in the weight
+# WHY: marks the layer as unmerged but leaves the update in the weight.
 # %%
 # GRADED: lora_module
 import math

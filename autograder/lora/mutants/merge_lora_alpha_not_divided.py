@@ -1,5 +1,5 @@
 # MUTANT: merge_lora
-# WHY: scales the update by alpha instead of alpha / r
+# WHY: scales the merged update by alpha instead of alpha divided by the rank.
 # %%
 # GRADED: merge_lora
 

@@ -1,5 +1,5 @@
 # MUTANT: merge_lora
-# WHY: adds the update into the weight in place (and returns it): the caller's weight changes
+# WHY: adds the update into the caller's weight in place instead of returning a new one.
 # %%
 # GRADED: merge_lora
 

@@ -1,5 +1,5 @@
 # MUTANT: merge_lora
-# WHY: reads r from the wrong dimension of A (its number of input features)
+# WHY: reads the rank from the wrong dimension of the adapter matrices.
 # %%
 # GRADED: merge_lora
 

@@ -1,5 +1,5 @@
 # MUTANT: merge_lora
-# WHY: rsLoRA's alpha / sqrt(r) scale instead of the assignment's alpha / r
+# WHY: scales by alpha over the square root of the rank (the rsLoRA rule) instead of alpha over the rank.
 # %%
 # GRADED: merge_lora
 import math

@@ -1,5 +1,5 @@
 # MUTANT: prompt_tuning
-# WHY: appends the prompt (and its mask and labels) after the sequence instead of before
+# WHY: puts the learned prompt after the sequence instead of before it.
 # %%
 # GRADED: prompt_tuning
 import torch

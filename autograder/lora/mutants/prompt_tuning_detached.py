@@ -1,5 +1,5 @@
 # MUTANT: prompt_tuning
-# WHY: detaches the prompt: no gradient ever reaches it
+# WHY: cuts the learned prompt off from the gradient, so it never learns.
 # %%
 # GRADED: prompt_tuning
 import torch

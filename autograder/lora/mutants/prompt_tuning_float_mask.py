@@ -1,5 +1,5 @@
 # MUTANT: prompt_tuning
-# WHY: builds the new mask entries with torch.ones (float): the mask changes dtype
+# WHY: builds the prompt's attention mask entries as floats, changing the mask's type.
 # %%
 # GRADED: prompt_tuning
 import torch

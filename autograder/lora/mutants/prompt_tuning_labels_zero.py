@@ -1,5 +1,5 @@
 # MUTANT: prompt_tuning
-# WHY: labels 0 instead of -100 at the prompt positions: the loss would train them to predict token 0
+# WHY: labels the prompt positions with token 0 instead of the ignore label, so the loss trains them.
 # %%
 # GRADED: prompt_tuning
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: prompt_tuning
-# WHY: marks the prompt positions as padding (mask zeros)
+# WHY: marks the prompt positions as padding in the attention mask.
 # %%
 # GRADED: prompt_tuning
 import torch

@@ -180,3 +180,53 @@ def test_dropout_on_lora_branch(sub, observe, device, gen):
     observe("eval output", y_eval)
     observe("training mode changes the output", differs)
     observe("branch lies in the column space of B", bool(torch.linalg.matrix_rank(branch.cpu()) <= 4))
+
+
+# (out, in, r) with r < out, so that the LoRA branch's outputs span at most r of the out directions.
+LIFECYCLE = [(8, 6, 2), (6, 10, 3), (12, 9, 4)]
+
+
+# The module is one contract (forward, freezing, dropout, merge and unmerge work together in every use): these
+# tests walk one layer through all of it and carry most of the question's points, so that code wrong in any part
+# of the contract, on every input, keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("lora_module", weight=8)
+@pytest.mark.parametrize("shape", LIFECYCLE, ids=[f"r{s[2]}" for s in LIFECYCLE])
+def test_lifecycle(sub, observe, device, gen, shape):
+    """one layer's whole life: frozen base, base output at init, forward, dropout on the branch, merge, unmerge"""
+    out, n_in, r = shape
+    alpha, p = 3.0, 0.25
+    m = build(sub, device, gen, n_in=n_in, out=out, r=r, alpha=alpha, dropout=p).train()
+    assert not any(q.requires_grad for q in m.base.parameters()), "the base layer must be frozen"
+    assert m.lora_A.requires_grad and m.lora_B.requires_grad, "lora_A and lora_B must be trainable"
+    x = torch.randn(24, n_in, generator=gen, dtype=F64).to(device)
+    y = call(sub, m, x)
+    assert torch.equal(y, m.base(x)), "at initialisation (B = 0) the output must equal base(x), dropout or not"
+    (y * torch.randn(y.shape, generator=gen, dtype=F64).to(device)).sum().backward()
+    assert m.lora_B.grad is not None and torch.count_nonzero(m.lora_B.grad) > 0, (
+        "at initialisation lora_B must get a non-zero gradient (A random, B zeros)")
+    load_factors(m, gen)
+    m.eval()
+    y_eval = call(sub, m, x)
+    want = (x.cpu() @ H.trusted_merge(m.base.weight.detach().cpu(), m.lora_A.detach().cpu(),
+                                      m.lora_B.detach().cpu(), alpha).T + m.base.bias.detach().cpu()).to(device)
+    assert torch.allclose(y_eval, want, rtol=1e-10, atol=1e-10), "forward must be base(x) + (alpha / r) B A x"
+    m.train()
+    branch = (call(sub, m, x) - m.base(x)).detach().cpu()
+    assert not torch.allclose(branch, (want - m.base(x)).detach().cpu()), "in training mode dropout must act"
+    assert int(torch.linalg.matrix_rank(branch)) <= r, (
+        "in training mode the LoRA branch must be (alpha / r) B A dropout(x): dropout acts on its input only")
+    m.eval()
+    W0 = m.base.weight.detach().clone()
+    with standins(sub):
+        m.merge()
+        m.merge()
+    y_merged = call(sub, m, x)
+    assert torch.allclose(y_merged, y_eval, rtol=1e-10, atol=1e-10), (
+        "merged (once, however often merge() is called) the output must not change: forward uses only the base")
+    with standins(sub):
+        m.unmerge()
+        m.unmerge()
+    assert torch.allclose(m.base.weight, W0, rtol=0, atol=1e-12), "unmerge() must restore the base weight"
+    assert torch.allclose(call(sub, m, x), y_eval, rtol=1e-10, atol=1e-10), "after unmerge() the output is as before"
+    observe("output", y_eval)
+    observe("merged output", y_merged)

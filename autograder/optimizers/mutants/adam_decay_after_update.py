@@ -1,5 +1,5 @@
 # MUTANT: adam
-# WHY: AdamW's decay p *= 1 - lr * wd applied after the Adam update instead of before it
+# WHY: shrinks the weights for weight decay after the Adam step instead of before it.
 # %%
 # GRADED: adam
 import torch

@@ -1,5 +1,6 @@
 # MUTANT: adam
-# WHY: L2 and decoupled weight decay swapped: decoupled=True adds wd * p to the gradient, False decays p
+# WHY: mixes up the two kinds of weight decay, adding the decay to the gradient when it should shrink the weights
+#   directly and the other way round.
 # %%
 # GRADED: adam
 import torch

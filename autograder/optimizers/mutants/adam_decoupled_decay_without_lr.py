@@ -1,5 +1,5 @@
 # MUTANT: adam
-# WHY: decoupled decay p -= wd * p without the learning rate (AdamW multiplies by 1 - lr * wd)
+# WHY: shrinks the weights for decoupled weight decay without multiplying the decay by the learning rate.
 # %%
 # GRADED: adam
 import torch

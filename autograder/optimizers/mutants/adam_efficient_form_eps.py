@@ -1,5 +1,6 @@
 # MUTANT: adam
-# WHY: the paper's "efficient" form: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t) with eps added to the uncorrected sqrt(v)
+# WHY: uses the paper's shortcut form of the step size, which puts the small epsilon in a different place and so takes
+#   slightly different steps.
 # %%
 # GRADED: adam
 import math

@@ -1,5 +1,5 @@
 # MUTANT: adam
-# WHY: eps added inside the square root: sqrt(v_hat + eps) instead of sqrt(v_hat) + eps
+# WHY: adds the small epsilon inside the square root of the second moment instead of after it.
 # %%
 # GRADED: adam
 import torch

@@ -1,5 +1,6 @@
 # MUTANT: adam
-# WHY: one step counter for the whole optimiser instead of one per parameter (wrong for late-starting params)
+# WHY: keeps one step counter for the whole optimizer instead of one per parameter, so parameters that start training
+#   later get the wrong bias correction.
 # %%
 # GRADED: adam
 import torch

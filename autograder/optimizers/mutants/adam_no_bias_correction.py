@@ -1,5 +1,5 @@
 # MUTANT: adam
-# WHY: bias correction forgotten: p -= lr * m / (sqrt(v) + eps)
+# WHY: leaves out the bias correction of the two moment estimates, so the first steps are far too small.
 # %%
 # GRADED: adam
 import torch

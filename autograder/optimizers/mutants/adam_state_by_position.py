@@ -1,5 +1,6 @@
 # MUTANT: adam
-# WHY: moments kept in dicts keyed by the parameter's position in its group, so groups share state
+# WHY: stores each parameter's moments by its position in its group, so parameters in different groups share and
+#   overwrite each other's state.
 # %%
 # GRADED: adam
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: adam
-# WHY: step counter starts at 1 and is incremented before use, so the bias correction uses t + 1
+# WHY: counts the steps one too far, so the bias correction always uses the next step's number.
 # %%
 # GRADED: adam
 import torch

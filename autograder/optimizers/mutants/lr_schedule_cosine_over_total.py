@@ -1,5 +1,5 @@
 # MUTANT: lr_schedule
-# WHY: cosine progress counted over total_steps (step / total) instead of over the post-warmup steps
+# WHY: measures the progress of the cosine decay over all the steps instead of over the steps after warmup.
 # %%
 # GRADED: lr_schedule
 import math

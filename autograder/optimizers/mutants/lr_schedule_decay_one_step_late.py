@@ -1,5 +1,5 @@
 # MUTANT: lr_schedule
-# WHY: cosine progress off by one: (step - warmup - 1) / (total - warmup - 1), so the peak is held one extra step
+# WHY: starts the cosine decay one step late, holding the peak learning rate for an extra step.
 # %%
 # GRADED: lr_schedule
 import math

@@ -1,5 +1,5 @@
 # MUTANT: lr_schedule
-# WHY: min_lr ignored: the cosine decays from peak_lr to 0
+# WHY: ignores the minimum learning rate and decays all the way to zero.
 # %%
 # GRADED: lr_schedule
 import math

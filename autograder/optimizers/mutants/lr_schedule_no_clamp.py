@@ -1,5 +1,5 @@
 # MUTANT: lr_schedule
-# WHY: progress not clamped to 1: after total_steps the cosine rises again
+# WHY: keeps following the cosine after the last scheduled step, so the learning rate rises again.
 # %%
 # GRADED: lr_schedule
 import math

@@ -1,5 +1,5 @@
 # MUTANT: lr_schedule
-# WHY: warmup rises from min_lr instead of from 0: min + (peak - min) * step / warmup
+# WHY: starts the warmup from the minimum learning rate instead of from zero.
 # %%
 # GRADED: lr_schedule
 import math

@@ -1,5 +1,5 @@
 # MUTANT: lr_schedule
-# WHY: warmup branch taken for step <= warmup_steps: divides by zero when warmup_steps is 0
+# WHY: treats the step right at the end of warmup as still warming up, which divides by zero when there is no warmup.
 # %%
 # GRADED: lr_schedule
 import math

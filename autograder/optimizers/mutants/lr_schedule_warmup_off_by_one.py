@@ -1,5 +1,5 @@
 # MUTANT: lr_schedule
-# WHY: warmup counts from 1: peak * (step + 1) / warmup, so step 0 is not 0
+# WHY: counts warmup steps from one, so the very first learning rate is not zero.
 # %%
 # GRADED: lr_schedule
 import math

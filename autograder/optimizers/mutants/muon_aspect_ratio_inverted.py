@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: aspect-ratio scale inverted: sqrt(max(1, cols / rows)) instead of sqrt(max(1, rows / cols))
+# WHY: scales the update by the matrix's shape the wrong way round, boosting wide matrices instead of tall ones.
 # %%
 # GRADED: muon
 import math

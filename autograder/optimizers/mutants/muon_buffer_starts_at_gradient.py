@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: momentum buffer initialised with the first gradient (as in SGD) instead of zeros before the lerp
+# WHY: starts the momentum buffer at the first gradient instead of at zero.
 # %%
 # GRADED: muon
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: decoupled weight decay applied after the orthogonalised update instead of before it
+# WHY: applies weight decay after the orthogonalised update instead of before it.
 # %%
 # GRADED: muon
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: Nesterov ignored: the update is always the momentum buffer
+# WHY: ignores the Nesterov option and always steps along the plain momentum.
 # %%
 # GRADED: muon
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: Nesterov lerp the wrong way round: buf.lerp(g, mu) instead of g.lerp(buf, mu)
+# WHY: blends the gradient and the momentum the wrong way round in the Nesterov look-ahead.
 # %%
 # GRADED: muon
 import torch

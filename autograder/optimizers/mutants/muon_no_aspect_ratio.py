@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: the sqrt(max(1, rows / cols)) scale is missing: tall matrices get too small an update
+# WHY: leaves out the scale that depends on the matrix's shape, so tall matrices get too small an update.
 # %%
 # GRADED: muon
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: only the first parameter's shape is checked, so a bias later in the list is accepted
+# WHY: checks the shape of the first parameter only, so a non-matrix parameter later in the list is accepted.
 # %%
 # GRADED: muon
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: SGD-style momentum buf = mu * buf + g (a sum, not an average) combined with the lerp Nesterov update
+# WHY: accumulates momentum as a running sum instead of a running average before the Nesterov step.
 # %%
 # GRADED: muon
 import torch

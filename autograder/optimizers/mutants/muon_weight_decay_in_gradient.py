@@ -1,5 +1,5 @@
 # MUTANT: muon
-# WHY: weight decay added to the gradient (L2) instead of decoupled p *= 1 - lr * wd
+# WHY: adds weight decay to the gradient instead of shrinking the weights directly.
 # %%
 # GRADED: muon
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: mup
-# WHY: whole hidden and output layers (weights and biases) get lr / width_mult, instead of only their weights
+# WHY: also divides the learning rate of biases by the width multiplier, not only that of the hidden and output weights.
 # %%
 # GRADED: mup
 def mup_param_groups(model, base_width, lr):

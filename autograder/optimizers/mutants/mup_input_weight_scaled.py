@@ -1,5 +1,6 @@
 # MUTANT: mup
-# WHY: every 2-D weight (the input layer's too) gets lr / width_mult; only biases keep lr
+# WHY: divides the input layer's learning rate by the width multiplier too, although only hidden and output weights
+#   should change.
 # %%
 # GRADED: mup
 def mup_param_groups(model, base_width, lr):

@@ -1,5 +1,6 @@
 # MUTANT: mup
-# WHY: learning rate multiplied by width_mult instead of divided (wider models get larger steps)
+# WHY: multiplies the learning rate by the width multiplier instead of dividing by it, so wider models take larger
+#   steps.
 # %%
 # GRADED: mup
 def mup_param_groups(model, base_width, lr):

@@ -1,5 +1,5 @@
 # MUTANT: mup
-# WHY: the output weight keeps lr: only the hidden weights are divided by width_mult
+# WHY: leaves the output layer's learning rate unscaled, dividing only the hidden weights' by the width multiplier.
 # %%
 # GRADED: mup
 def mup_param_groups(model, base_width, lr):

@@ -1,5 +1,6 @@
 # MUTANT: mup
-# WHY: divides by sqrt(width_mult), the SGD-style scaling, instead of width_mult (Adam muP)
+# WHY: divides the learning rate by the square root of the width multiplier, the rule for plain SGD, instead of by the
+#   multiplier itself.
 # %%
 # GRADED: mup
 import math

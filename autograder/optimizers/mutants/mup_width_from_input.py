@@ -1,5 +1,5 @@
 # MUTANT: mup
-# WHY: width_mult taken from the input layer's fan-in (in_features) instead of the hidden width
+# WHY: measures the model's width from the input layer's size instead of the hidden width.
 # %%
 # GRADED: mup
 def mup_param_groups(model, base_width, lr):

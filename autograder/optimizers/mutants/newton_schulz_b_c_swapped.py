@@ -1,5 +1,5 @@
 # MUTANT: newton_schulz
-# WHY: coefficients b and c swapped: B = c A + b A A
+# WHY: swaps two of the three polynomial coefficients of the Newton-Schulz iteration.
 # %%
 # GRADED: newton_schulz
 

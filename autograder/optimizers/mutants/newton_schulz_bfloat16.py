@@ -1,5 +1,5 @@
 # MUTANT: newton_schulz
-# WHY: copies Keller Jordan's bfloat16 iteration and casts back: float32/float64 results lose precision
+# WHY: runs the iteration in low (bfloat16) precision and converts back, losing accuracy in float32 and float64.
 # %%
 # GRADED: newton_schulz
 

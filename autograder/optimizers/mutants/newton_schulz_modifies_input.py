@@ -1,5 +1,5 @@
 # MUTANT: newton_schulz
-# WHY: normalises G in place (X = G; X /= norm), which corrupts the caller's tensor (Muon's momentum buffer)
+# WHY: normalises the input matrix in place, changing the caller's tensor (Muon's momentum buffer).
 # %%
 # GRADED: newton_schulz
 

@@ -1,5 +1,5 @@
 # MUTANT: newton_schulz
-# WHY: normalises by ||G||_F without eps (NaN for a zero gradient; the eps argument is ignored)
+# WHY: normalises by the matrix's norm without the small epsilon, so a zero gradient gives NaN.
 # %%
 # GRADED: newton_schulz
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: newton_schulz
-# WHY: tall matrices are transposed for the iteration but the result is not transposed back
+# WHY: transposes a tall matrix for the iteration but forgets to transpose the result back.
 # %%
 # GRADED: newton_schulz
 

@@ -1,5 +1,5 @@
 # MUTANT: newton_schulz
-# WHY: off by one in the loop: range(1, steps) runs steps - 1 iterations
+# WHY: runs one iteration fewer than asked.
 # %%
 # GRADED: newton_schulz
 

@@ -1,5 +1,6 @@
 # MUTANT: newton_schulz
-# WHY: normalises by the largest row norm instead of the Frobenius norm (spectral norm can then exceed 1)
+# WHY: normalises by the largest row norm instead of the whole matrix's norm, so the iteration can start outside where
+#   it converges.
 # %%
 # GRADED: newton_schulz
 

@@ -1,5 +1,5 @@
 # MUTANT: newton_schulz
-# WHY: Gram matrix on the wrong side, A = X^T X, while still multiplying B @ X (only runs for square G)
+# WHY: multiplies the matrix by its transpose on the wrong side, which only works for square matrices.
 # %%
 # GRADED: newton_schulz
 

@@ -1,5 +1,5 @@
 # MUTANT: sgd
-# WHY: momentum as an exponential moving average buf = mu * buf + (1 - mu) * g (dampening = momentum)
+# WHY: averages the gradients into the momentum instead of adding them, so the steps are too small.
 # %%
 # GRADED: sgd
 import torch

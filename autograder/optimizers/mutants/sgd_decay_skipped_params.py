@@ -1,5 +1,5 @@
 # MUTANT: sgd
-# WHY: weight decay applied to every parameter, even those whose .grad is None
+# WHY: applies weight decay to parameters that have no gradient, which should be left untouched.
 # %%
 # GRADED: sgd
 import torch

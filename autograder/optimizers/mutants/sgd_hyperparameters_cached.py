@@ -1,5 +1,6 @@
 # MUTANT: sgd
-# WHY: lr and momentum stored on self in __init__, so changes to param_groups (schedulers, groups) are ignored
+# WHY: copies the learning rate and momentum once at construction, so later changes to the parameter groups (a
+#   scheduler, per-group settings) are ignored.
 # %%
 # GRADED: sgd
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: sgd
-# WHY: nesterov accepted but the update is always the momentum buffer (g + mu * buf never used)
+# WHY: accepts the Nesterov option but always steps along the plain momentum.
 # %%
 # GRADED: sgd
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: sgd
-# WHY: no validation: nesterov with momentum 0 and a negative lr are silently accepted
+# WHY: accepts invalid settings, such as Nesterov without momentum or a negative learning rate, without complaint.
 # %%
 # GRADED: sgd
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: sgd
-# WHY: weight decay added to the update after the momentum buffer instead of to the gradient before it
+# WHY: adds weight decay to the step after the momentum instead of to the gradient before it.
 # %%
 # GRADED: sgd
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: bptt
-# WHY: the gradients are never clipped
+# WHY: never clips the gradients.
 # %%
 # GRADED: bptt
 import torch

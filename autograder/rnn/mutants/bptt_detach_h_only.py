@@ -1,5 +1,5 @@
 # MUTANT: bptt
-# WHY: detaches only the first state tensor (h), not c
+# WHY: cuts the gradient history of the hidden state but not of the cell state between chunks.
 # %%
 # GRADED: bptt
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: bptt
-# WHY: every chunk starts from a zero state: the state is not carried
+# WHY: starts every chunk from a zero state instead of carrying the state over from the previous chunk.
 # %%
 # GRADED: bptt
 import torch

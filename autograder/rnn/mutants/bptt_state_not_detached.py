@@ -1,5 +1,6 @@
 # MUTANT: bptt
-# WHY: the state is carried but not detached: backward runs into the freed graph
+# WHY: carries the state over between chunks without cutting its gradient history, so backpropagation runs into a graph
+#   that was already freed.
 # %%
 # GRADED: bptt
 import torch

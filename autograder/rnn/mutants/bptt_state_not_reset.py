@@ -1,5 +1,5 @@
 # MUTANT: bptt
-# WHY: a new pass keeps the state of the end of the previous pass
+# WHY: starts a new pass over the data from the state at the end of the previous pass instead of from zero.
 # %%
 # GRADED: bptt
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: bptt
-# WHY: the targets are the inputs themselves, not the next tokens
+# WHY: trains the model to repeat its input instead of predicting the next character.
 # %%
 # GRADED: bptt
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: char_model
-# WHY: samples from the first position's logits instead of the last
+# WHY: samples the next character from the prediction at the first position instead of the last.
 # %%
 # GRADED: char_model
 import torch

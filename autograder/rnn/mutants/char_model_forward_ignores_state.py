@@ -1,5 +1,5 @@
 # MUTANT: char_model
-# WHY: forward runs the LSTM from zeros, ignoring the given state
+# WHY: runs the network from a zero state, ignoring the state it is given.
 # %%
 # GRADED: char_model
 import torch

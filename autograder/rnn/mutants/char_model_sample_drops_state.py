@@ -1,5 +1,5 @@
 # MUTANT: char_model
-# WHY: sample feeds the newest token without the state (the context is lost)
+# WHY: feeds each new character without the state, so the model forgets everything before it.
 # %%
 # GRADED: char_model
 import torch

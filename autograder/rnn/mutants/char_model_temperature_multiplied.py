@@ -1,5 +1,5 @@
 # MUTANT: char_model
-# WHY: logits multiplied by the temperature instead of divided
+# WHY: multiplies the scores by the temperature instead of dividing, so temperature has the opposite effect.
 # %%
 # GRADED: char_model
 import torch

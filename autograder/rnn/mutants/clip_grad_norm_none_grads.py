@@ -1,5 +1,5 @@
 # MUTANT: clip_grad_norm
-# WHY: does not skip parameters without a gradient (crashes on .grad = None)
+# WHY: does not skip parameters that have no gradient, and crashes on them.
 # %%
 # GRADED: clip_grad_norm
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: clip_grad_norm
-# WHY: returns the total norm after clipping instead of before
+# WHY: returns the gradient norm after clipping instead of before.
 # %%
 # GRADED: clip_grad_norm
 import torch

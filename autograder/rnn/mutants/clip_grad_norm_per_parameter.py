@@ -1,5 +1,5 @@
 # MUTANT: clip_grad_norm
-# WHY: clips every parameter's gradient to max_norm separately (changes the direction)
+# WHY: clips each parameter's gradient on its own instead of all together, which changes the gradient's direction.
 # %%
 # GRADED: clip_grad_norm
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: clip_grad_norm
-# WHY: always rescales to max_norm: small gradients are scaled up
+# WHY: rescales the gradients to the maximum norm even when they are already smaller, scaling small gradients up.
 # %%
 # GRADED: clip_grad_norm
 import torch

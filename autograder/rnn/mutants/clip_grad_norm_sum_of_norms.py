@@ -1,5 +1,5 @@
 # MUTANT: clip_grad_norm
-# WHY: the total is the sum of the per-parameter norms, not the L2 norm of all
+# WHY: adds up the gradients' separate norms instead of computing the norm of all of them together.
 # %%
 # GRADED: clip_grad_norm
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: gru_cell
-# WHY: gate blocks read as [z | r | n]
+# WHY: reads the GRU's gates from the weights in the wrong order (update before reset).
 # %%
 # GRADED: gru_cell
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: gru_cell
-# WHY: the original paper's W_hn (r * h) instead of r * (W_hn h + b_hn)
+# WHY: applies the reset gate to the hidden state before the weight multiplication instead of after it.
 # %%
 # GRADED: gru_cell
 import torch

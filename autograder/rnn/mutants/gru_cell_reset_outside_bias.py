@@ -1,5 +1,5 @@
 # MUTANT: gru_cell
-# WHY: the reset gate multiplies W_hn h only; b_hn is added outside
+# WHY: applies the reset gate to the hidden-state product but not to its bias.
 # %%
 # GRADED: gru_cell
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: gru_cell
-# WHY: h' = z * n + (1 - z) * h: the update gate weighs the wrong term
+# WHY: lets the update gate weigh the old state and the new candidate the wrong way round.
 # %%
 # GRADED: gru_cell
 import torch

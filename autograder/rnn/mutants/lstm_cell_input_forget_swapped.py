@@ -1,5 +1,5 @@
 # MUTANT: lstm_cell
-# WHY: gate blocks read as [f | i | g | o]: input and forget gates swapped
+# WHY: reads the LSTM's input and forget gates from the weights in swapped order.
 # %%
 # GRADED: lstm_cell
 import torch

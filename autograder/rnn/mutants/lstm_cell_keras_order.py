@@ -1,5 +1,5 @@
 # MUTANT: lstm_cell
-# WHY: gate blocks read as [i | f | o | g] (another framework's order)
+# WHY: reads the LSTM's gates from the weights in another framework's order.
 # %%
 # GRADED: lstm_cell
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: lstm_cell
-# WHY: h' = o * c' without the tanh on the cell state
+# WHY: forgets to squash the cell state with tanh before the output gate.
 # %%
 # GRADED: lstm_cell
 import torch

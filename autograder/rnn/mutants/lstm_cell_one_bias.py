@@ -1,5 +1,5 @@
 # MUTANT: lstm_cell
-# WHY: only b_ih is added: the hidden bias b_hh is forgotten
+# WHY: adds only one of the two biases, forgetting the hidden-state bias.
 # %%
 # GRADED: lstm_cell
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: lstm_cell
-# WHY: the candidate g goes through a sigmoid like the gates, not a tanh
+# WHY: squashes the candidate cell value with a sigmoid like the gates instead of a tanh.
 # %%
 # GRADED: lstm_cell
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: lstm_layer
-# WHY: always starts from zeros, ignoring a given (h0, c0)
+# WHY: always starts from a zero state, ignoring the initial state it is given.
 # %%
 # GRADED: lstm_layer
 import torch

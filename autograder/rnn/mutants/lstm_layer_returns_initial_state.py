@@ -1,5 +1,5 @@
 # MUTANT: lstm_layer
-# WHY: returns the initial state as (h_n, c_n)
+# WHY: returns the initial state as the final state.
 # %%
 # GRADED: lstm_layer
 import torch

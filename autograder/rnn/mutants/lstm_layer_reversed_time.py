@@ -1,5 +1,5 @@
 # MUTANT: lstm_layer
-# WHY: runs over time backwards (and stacks in that order)
+# WHY: runs through the sequence backwards.
 # %%
 # GRADED: lstm_layer
 import torch

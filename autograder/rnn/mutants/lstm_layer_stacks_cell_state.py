@@ -1,5 +1,5 @@
 # MUTANT: lstm_layer
-# WHY: the output stacks the cell states c_t instead of h_t
+# WHY: outputs the cell states instead of the hidden states.
 # %%
 # GRADED: lstm_layer
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: lstm_layer
-# WHY: every step starts from the initial state instead of the previous step's
+# WHY: starts every time step from the initial state instead of the previous step's state.
 # %%
 # GRADED: lstm_layer
 import torch

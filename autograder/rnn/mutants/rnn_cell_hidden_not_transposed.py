@@ -1,5 +1,5 @@
 # MUTANT: rnn_cell
-# WHY: h @ W_hh instead of h @ W_hh.T (no shape error: W_hh is square)
+# WHY: multiplies the hidden state by the hidden weights without transposing them.
 # %%
 # GRADED: rnn_cell
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: rnn_cell
-# WHY: ReLU instead of tanh (nn.RNNCell's default nonlinearity is tanh)
+# WHY: uses a ReLU instead of tanh as the nonlinearity.
 # %%
 # GRADED: rnn_cell
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: rnn_cell
-# WHY: sigmoid instead of tanh
+# WHY: uses a sigmoid instead of tanh as the nonlinearity.
 # %%
 # GRADED: rnn_cell
 import torch

@@ -221,3 +221,18 @@ def test_one_token(sub, observe, device, gen, seed):
     prefix = torch.randint(0, V, (3, 2), generator=gen).to(device)
     observe("greedy", run_sample(sub, model, prefix, 1, temperature=0))
     observe("sampled", run_sample(sub, model, prefix, 1, generator=torch.Generator(device=device).manual_seed(seed)))
+
+
+# The model is one contract (forward with and without a state, and sampling that carries it): this test runs the
+# checks of both methods and carries two thirds of the question's points, so that code wrong on every input of
+# either keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("char_model", weight=30)
+def test_whole_contract(sub, observe, device, gen, seed):
+    """forward from zeros and from a given state, and sampling: greedy, at a temperature, carrying the state"""
+    test_forward_matches(sub, observe, device, gen, 2)
+    test_state_continues(sub, observe, device, gen)
+    test_given_state(sub, observe, device, gen)
+    test_greedy_is_argmax(sub, observe, device, gen)
+    test_sampling_matches_reference(sub, observe, device, gen, seed, 0.6)
+    test_temperature(sub, observe, device, seed, 2.0)
+    test_calls(sub, observe, device, gen, seed)

@@ -1,5 +1,5 @@
 # MUTANT: discretize_bilinear
-# WHY: dB = dt B, without the 1 / (1 - dt A / 2) factor
+# WHY: leaves the dividing factor out of the discrete input matrix.
 # %%
 # GRADED: discretize_bilinear
 

@@ -1,5 +1,5 @@
 # MUTANT: discretize_bilinear
-# WHY: dB uses 1 + dt A / 2 in the denominator
+# WHY: uses a plus where the discrete input matrix's divisor needs a minus.
 # %%
 # GRADED: discretize_bilinear
 

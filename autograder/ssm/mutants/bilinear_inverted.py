@@ -1,5 +1,5 @@
 # MUTANT: discretize_bilinear
-# WHY: numerator and denominator swapped: stable modes leave the unit disc
+# WHY: swaps the numerator and the denominator of the bilinear formula, turning stable dynamics unstable.
 # %%
 # GRADED: discretize_bilinear
 

@@ -1,5 +1,5 @@
 # MUTANT: discretize_bilinear
-# WHY: forgets the half step: (1 + dt A) / (1 - dt A), dt / (1 - dt A) B
+# WHY: forgets the half step in the bilinear formula.
 # %%
 # GRADED: discretize_bilinear
 

@@ -1,5 +1,5 @@
 # MUTANT: fft_conv
-# WHY: no zero padding: a circular convolution, late inputs wrap around to the start
+# WHY: convolves without zero padding, so late inputs wrap around to the start.
 # %%
 # GRADED: fft_conv
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: fft_conv
-# WHY: conjugates the kernel's spectrum: a correlation, not a convolution
+# WHY: conjugates the kernel's spectrum, computing a correlation instead of a convolution.
 # %%
 # GRADED: fft_conv
 import torch

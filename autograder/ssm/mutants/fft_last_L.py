@@ -1,5 +1,5 @@
 # MUTANT: fft_conv
-# WHY: keeps the last L outputs of the padded result instead of the first L
+# WHY: keeps the last part of the padded result instead of the first.
 # %%
 # GRADED: fft_conv
 import torch

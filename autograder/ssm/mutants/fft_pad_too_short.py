@@ -1,5 +1,5 @@
 # MUTANT: fft_conv
-# WHY: pads to 2L - 2: the last term of the linear convolution wraps onto y_0
+# WHY: pads a little too short, so the last term of the convolution wraps onto the first output.
 # %%
 # GRADED: fft_conv
 import torch

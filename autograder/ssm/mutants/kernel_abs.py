@@ -1,5 +1,5 @@
 # MUTANT: ssm_kernel
-# WHY: takes the modulus instead of the real part
+# WHY: takes the magnitude of the complex kernel instead of its real part.
 # %%
 # GRADED: ssm_kernel
 import torch

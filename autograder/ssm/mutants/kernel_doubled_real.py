@@ -1,5 +1,5 @@
 # MUTANT: ssm_kernel
-# WHY: doubles the real part (the conjugate-pair rule of S4D applied where there are no pairs)
+# WHY: doubles the real part of the kernel, as if every mode had a conjugate partner.
 # %%
 # GRADED: ssm_kernel
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: ssm_kernel
-# WHY: multiplies the real parts of C, dA^l, dB instead of taking the real part of the product
+# WHY: takes the real parts of the factors before multiplying them instead of the real part of their product.
 # %%
 # GRADED: ssm_kernel
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: ssm_kernel
-# WHY: powers start at dA^1: the kernel is shifted by one step
+# WHY: starts the kernel's powers at one instead of zero, shifting the kernel by a step.
 # %%
 # GRADED: ssm_kernel
 import torch

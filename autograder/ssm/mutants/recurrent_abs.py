@@ -1,5 +1,5 @@
 # MUTANT: ssm_recurrent
-# WHY: takes |C h| instead of Re(C h)
+# WHY: outputs the magnitude of the complex readout instead of its real part.
 # %%
 # GRADED: ssm_recurrent
 import torch

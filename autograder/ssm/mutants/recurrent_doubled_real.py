@@ -1,5 +1,5 @@
 # MUTANT: ssm_recurrent
-# WHY: doubles the real part of C h
+# WHY: doubles the real part of the readout.
 # %%
 # GRADED: ssm_recurrent
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: ssm_recurrent
-# WHY: reads y_k = Re(C h_{k-1}) before the update: the output lags one step
+# WHY: reads the output before updating the state, so it lags one step behind.
 # %%
 # GRADED: ssm_recurrent
 import torch

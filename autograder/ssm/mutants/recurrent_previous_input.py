@@ -1,5 +1,6 @@
 # MUTANT: ssm_recurrent
-# WHY: feeds u_{k-1} into h_k (off by one in the input)
+# WHY: feeds the previous input into the state instead of the current one.
+# DIAGNOSE: no
 # %%
 # GRADED: ssm_recurrent
 import torch

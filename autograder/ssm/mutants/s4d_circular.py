@@ -1,5 +1,5 @@
 # MUTANT: s4d
-# WHY: FFT of length L (no padding): the convolution wraps around and sees the future
+# WHY: convolves without zero padding, so the output wraps around and sees the future.
 # %%
 # GRADED: s4d
 import math

@@ -1,5 +1,5 @@
 # MUTANT: s4d
-# WHY: uses log_dt as the step size instead of exp(log_dt)
+# WHY: uses the log of the step size as if it were the step size.
 # %%
 # GRADED: s4d
 import math

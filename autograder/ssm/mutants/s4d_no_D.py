@@ -1,5 +1,5 @@
 # MUTANT: s4d
-# WHY: drops the skip term D u
+# WHY: leaves out the skip connection from the input to the output.
 # %%
 # GRADED: s4d
 import math

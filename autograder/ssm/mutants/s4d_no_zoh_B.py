@@ -1,5 +1,5 @@
 # MUTANT: s4d
-# WHY: uses C alone instead of C (exp(dt A) - 1) / A (the ZOH input term forgotten)
+# WHY: leaves out the input term of the exact (zero-order hold) discretisation.
 # %%
 # GRADED: s4d
 import math

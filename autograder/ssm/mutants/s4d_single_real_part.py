@@ -1,5 +1,5 @@
 # MUTANT: s4d
-# WHY: forgets the factor 2 of the conjugate pairs
+# WHY: forgets the factor of two from the conjugate pairs of modes.
 # %%
 # GRADED: s4d
 import math

@@ -1,5 +1,5 @@
 # MUTANT: linear_scan
-# WHY: an exclusive scan: h_t = a_t h_{t-1} without b_t (h_0 = 0, everything shifted)
+# WHY: computes an exclusive scan that leaves out each step's own input, shifting everything by one.
 # %%
 # GRADED: linear_scan
 import torch

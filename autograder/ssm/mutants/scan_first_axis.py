@@ -1,5 +1,5 @@
 # MUTANT: linear_scan
-# WHY: scans along the first axis instead of the last
+# WHY: scans along the first axis instead of the last.
 # %%
 # GRADED: linear_scan
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: linear_scan
-# WHY: stops one round early (step < L // 2): elements far from the start miss the first blocks
+# WHY: stops the parallel scan one round early, so positions far from the start miss earlier inputs.
 # %%
 # GRADED: linear_scan
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: linear_scan
-# WHY: combines in the wrong order: a_i b_j + b_i (the combine is not commutative)
+# WHY: combines two partial results in the wrong order, which matters because the combination is not symmetric.
 # %%
 # GRADED: linear_scan
 import torch

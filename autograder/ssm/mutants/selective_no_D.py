@@ -1,5 +1,5 @@
 # MUTANT: selective_scan
-# WHY: drops the D u skip term (scan and step)
+# WHY: leaves out the skip connection from the input to the output.
 # %%
 # GRADED: selective_scan
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: selective_scan
-# WHY: input term B u without delta (scan and step)
+# WHY: forgets to multiply the input term by the step size.
 # %%
 # GRADED: selective_scan
 import torch

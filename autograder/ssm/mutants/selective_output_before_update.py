@@ -1,5 +1,5 @@
 # MUTANT: selective_scan
-# WHY: reads C h before the update (scan and step)
+# WHY: reads the output before updating the state, so it lags one step behind.
 # %%
 # GRADED: selective_scan
 import torch

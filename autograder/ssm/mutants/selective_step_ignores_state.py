@@ -1,5 +1,5 @@
 # MUTANT: selective_scan
-# WHY: selective_step restarts from zeros at every token (ignores h)
+# WHY: restarts the single-token step from a zero state, ignoring the state it is given.
 # %%
 # GRADED: selective_scan
 import torch

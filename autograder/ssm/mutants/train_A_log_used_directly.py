@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: A = -A_log (the log parametrisation forgotten)
+# WHY: uses the stored log-parameter as the decay rate itself, forgetting to exponentiate it.
 # %%
 # GRADED: train
 import math

@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: A = exp(A_log) without the minus sign: every mode grows
+# WHY: forgets the minus sign on the decay rate, so every mode grows instead of decaying.
 # %%
 # GRADED: train
 import math

@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: takes C before B from x_proj's features
+# WHY: reads the input and output projections from the features in swapped order.
 # %%
 # GRADED: train
 import math

@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: forgets the softplus: delta can be negative and the state grows
+# WHY: forgets to make the step size positive, so it can go negative and the state can blow up.
 # %%
 # GRADED: train
 import math

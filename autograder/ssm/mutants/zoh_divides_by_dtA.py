@@ -1,5 +1,6 @@
 # MUTANT: discretize_zoh
-# WHY: divides by dt*A instead of A: dB too small by a factor dt
+# WHY: divides by the step size times the state matrix instead of by the state matrix alone, making the input term too
+#   small.
 # %%
 # GRADED: discretize_zoh
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: discretize_zoh
-# WHY: forward Euler instead of the exponential: dA = 1 + dt A, dB = dt B
+# WHY: uses a first-order (Euler) approximation instead of the exact exponential.
 # %%
 # GRADED: discretize_zoh
 

@@ -1,5 +1,5 @@
 # MUTANT: discretize_zoh
-# WHY: exact dA but Euler's input matrix dB = dt B (misses the (exp(dtA) - 1)/(dt A) factor)
+# WHY: uses the exact state matrix but a first-order approximation of the input matrix.
 # %%
 # GRADED: discretize_zoh
 import torch

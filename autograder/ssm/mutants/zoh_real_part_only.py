@@ -1,5 +1,5 @@
 # MUTANT: discretize_zoh
-# WHY: drops the imaginary part of A (exp of Re(dt A)): complex modes stop oscillating
+# WHY: drops the imaginary part of the state matrix, so the oscillating modes stop oscillating.
 # %%
 # GRADED: discretize_zoh
 import torch

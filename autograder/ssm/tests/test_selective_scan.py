@@ -143,3 +143,14 @@ def test_gradients(sub, observe, device, gen):
         assert ok, (
             f"{name} got no gradient: selective_scan must use it on the autograd graph")
         observe(f"{name}.grad", t.grad)
+
+
+# The scan and the step are one contract (training uses the scan, generation the step, and they must agree): this
+# test runs the checks of both and carries two thirds of the question's points, so that code wrong on every input
+# of either keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("selective_scan", weight=24)
+def test_whole_contract(sub, observe, device, gen):
+    """the scan matches the loop, the step reproduces the scan token by token, nothing leaks from the future"""
+    test_matches_loop(sub, observe, device, gen, 2, 9, 6, 2)
+    test_step_reproduces_scan(sub, observe, device, gen, 2, 12, 4, 5)
+    test_causal(sub, observe, device, gen)

@@ -1,5 +1,5 @@
 # MUTANT: attention
-# WHY: with is_causal the mask is ignored instead of combined
+# WHY: with causal masking on, ignores the mask it is given instead of applying both.
 # %%
 # GRADED: attention
 import math

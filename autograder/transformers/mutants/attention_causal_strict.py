@@ -1,5 +1,5 @@
 # MUTANT: attention
-# WHY: the causal mask is off by one: query i sees keys j < i + S - L, not its own position
+# WHY: lets each query see only keys strictly before it, hiding its own position.
 # %%
 # GRADED: attention
 import math

@@ -1,5 +1,6 @@
 # MUTANT: attention
-# WHY: the causal mask is top-left aligned (j <= i, torch's is_causal) instead of lower-right (j <= i + S - L)
+# WHY: aligns the causal mask to the first key instead of the last, which is wrong when there are more keys than
+#   queries.
 # %%
 # GRADED: attention
 import math

@@ -1,5 +1,5 @@
 # MUTANT: attention
-# WHY: every mask is used as a boolean: a float mask hides the scores where it is 0 instead of being added
+# WHY: treats an additive (float) mask as a yes/no mask instead of adding it to the scores.
 # %%
 # GRADED: attention
 import math

@@ -1,5 +1,5 @@
 # MUTANT: attention
-# WHY: boolean mask polarity inverted (True = masked out, as in nn.MultiheadAttention)
+# WHY: reads a yes/no mask with the opposite meaning, hiding the positions it should keep.
 # %%
 # GRADED: attention
 import math

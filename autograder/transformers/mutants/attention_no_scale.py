@@ -1,5 +1,5 @@
 # MUTANT: attention
-# WHY: the scores are not divided by sqrt(E)
+# WHY: does not scale the attention scores by the square root of the key size.
 # %%
 # GRADED: attention
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: attention
-# WHY: the scale uses v's last dim instead of the query/key dim E
+# WHY: scales the scores by the size of the values instead of the keys.
 # %%
 # GRADED: attention
 import math

@@ -1,5 +1,5 @@
 # MUTANT: attention
-# WHY: the scores are divided by E instead of sqrt(E)
+# WHY: divides the scores by the key size instead of its square root.
 # %%
 # GRADED: attention
 import torch

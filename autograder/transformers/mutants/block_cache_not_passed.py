@@ -1,5 +1,5 @@
 # MUTANT: block
-# WHY: kv_cache is not passed to the attention: each chunk attends only to itself
+# WHY: does not pass the key-value cache to the attention, so each chunk sees only itself.
 # %%
 # GRADED: block
 import torch.nn as nn

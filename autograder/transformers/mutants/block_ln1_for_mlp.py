@@ -1,5 +1,5 @@
 # MUTANT: block
-# WHY: the MLP branch reuses ln1 instead of its own ln2
+# WHY: reuses the attention's layer norm before the MLP instead of its own.
 # %%
 # GRADED: block
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: block
-# WHY: the attention output replaces x instead of being added to it
+# WHY: replaces the input with the attention output instead of adding the two.
 # %%
 # GRADED: block
 import torch.nn as nn

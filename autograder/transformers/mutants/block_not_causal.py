@@ -1,5 +1,5 @@
 # MUTANT: block
-# WHY: attention called without is_causal=True: every position sees the future
+# WHY: lets every position attend to future positions.
 # %%
 # GRADED: block
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: block
-# WHY: the MLP reads the block's input instead of the stream after the attention residual (a parallel block)
+# WHY: feeds the MLP the block's input instead of the result of the attention step.
 # %%
 # GRADED: block
 import torch.nn as nn

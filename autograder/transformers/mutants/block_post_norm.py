@@ -1,5 +1,5 @@
 # MUTANT: block
-# WHY: post-norm (x = ln(x + sublayer(x)), the original Transformer) instead of pre-norm
+# WHY: normalises after each residual addition instead of before each sublayer.
 # %%
 # GRADED: block
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: generate
-# WHY: with use_cache, feeds only the newest token but without the cache: the model forgets the context
+# WHY: with caching on, feeds only the newest token but without the cache, so the model forgets the context.
 # %%
 # GRADED: generate
 import torch

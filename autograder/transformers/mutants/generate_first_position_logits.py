@@ -1,5 +1,5 @@
 # MUTANT: generate
-# WHY: samples from the first position's logits instead of the last's
+# WHY: picks the next token from the prediction at the first position instead of the last.
 # %%
 # GRADED: generate
 import torch

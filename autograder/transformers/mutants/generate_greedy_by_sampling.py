@@ -1,5 +1,5 @@
 # MUTANT: generate
-# WHY: temperature 0 samples from softmax(logits) instead of taking the argmax
+# WHY: samples at temperature zero instead of always taking the most likely token.
 # %%
 # GRADED: generate
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: generate
-# WHY: divides the probabilities by the temperature after the softmax (multinomial renormalises: no effect)
+# WHY: applies the temperature after the softmax, where it has no effect.
 # %%
 # GRADED: generate
 import torch

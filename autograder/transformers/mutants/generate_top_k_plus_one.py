@@ -1,5 +1,5 @@
 # MUTANT: generate
-# WHY: top-k keeps k + 1 tokens (threshold at the (k+1)-th largest logit)
+# WHY: keeps one token more than top-k allows.
 # %%
 # GRADED: generate
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: generate
-# WHY: top-k keeps the k SMALLEST logits (torch.topk with largest=False)
+# WHY: keeps the k least likely tokens instead of the k most likely.
 # %%
 # GRADED: generate
 import torch

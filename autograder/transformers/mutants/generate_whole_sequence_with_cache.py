@@ -1,5 +1,5 @@
 # MUTANT: generate
-# WHY: with the cache, feeds the whole sequence again at every step instead of only the newest token
+# WHY: with caching on, feeds the whole sequence again at every step instead of only the newest token.
 # %%
 # GRADED: generate
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: gpt
-# WHY: the blocks are built with rope=False: the model has no position information
+# WHY: builds the blocks without rotary position embeddings, so the model has no sense of position.
 # %%
 # GRADED: gpt
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: gpt
-# WHY: kv_cache is never passed to the blocks: positions restart at 0, the context is lost
+# WHY: never passes the cache to the blocks, so positions restart at zero and the context is lost.
 # %%
 # GRADED: gpt
 import torch.nn as nn

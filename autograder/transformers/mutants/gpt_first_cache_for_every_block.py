@@ -1,5 +1,5 @@
 # MUTANT: gpt
-# WHY: every block gets the first block's cache kv_cache[0]
+# WHY: gives every block the first block's cache.
 # %%
 # GRADED: gpt
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: gpt
-# WHY: ln_f is never applied before the head
+# WHY: skips the final layer norm before the output layer.
 # %%
 # GRADED: gpt
 import torch.nn as nn

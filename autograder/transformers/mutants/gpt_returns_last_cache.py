@@ -1,5 +1,5 @@
 # MUTANT: gpt
-# WHY: returns only the last block's (k, v) instead of the list of all blocks' caches
+# WHY: returns only the last block's cache instead of every block's.
 # %%
 # GRADED: gpt
 import torch.nn as nn

@@ -1,5 +1,5 @@
 # MUTANT: gpt
-# WHY: token embeddings multiplied by sqrt(d_model) (the original Transformer's scaling)
+# WHY: scales the token embeddings up by the square root of the model width.
 # %%
 # GRADED: gpt
 import math

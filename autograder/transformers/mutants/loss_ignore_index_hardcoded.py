@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: skips targets equal to -100 whatever ignore_index says
+# WHY: always skips the default padding label, whatever ignore label it is given.
 # %%
 # GRADED: loss
 import torch

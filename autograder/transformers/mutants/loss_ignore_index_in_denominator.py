@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: ignored targets are zeroed but still counted in the mean
+# WHY: zeroes the ignored positions' losses but still counts them in the average.
 # %%
 # GRADED: loss
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: log(exp(z) / sum exp(z)) without subtracting the max: overflows for large logits
+# WHY: takes the log of a softmax computed without subtracting the maximum, which overflows for large scores.
 # %%
 # GRADED: loss
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: logits[:, t] scored against tokens[:, t] (no shift): trains the model to echo its input
+# WHY: scores each position against its own token instead of the next one.
 # %%
 # GRADED: loss
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: loss
-# WHY: sums the per-token losses instead of averaging them
+# WHY: sums the per-token losses instead of averaging them.
 # %%
 # GRADED: loss
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: mha
-# WHY: the cache stores the keys from before RoPE, so cached keys are never rotated
+# WHY: stores keys in the cache before rotating them, so cached keys are never rotated.
 # %%
 # GRADED: mha
 import torch

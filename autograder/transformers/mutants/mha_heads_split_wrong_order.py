@@ -1,5 +1,5 @@
 # MUTANT: mha
-# WHY: heads split in the wrong order: features viewed as (head_dim, n_heads) instead of (n_heads, head_dim)
+# WHY: splits the features into heads in the wrong order.
 # %%
 # GRADED: mha
 import torch

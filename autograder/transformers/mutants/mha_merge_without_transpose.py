@@ -1,5 +1,5 @@
 # MUTANT: mha
-# WHY: heads merged by reshaping (B, nh, L, hd) straight to (B, L, D), without transposing back
+# WHY: merges the heads back without putting the dimensions back in order.
 # %%
 # GRADED: mha
 import torch

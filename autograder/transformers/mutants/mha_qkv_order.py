@@ -1,5 +1,5 @@
 # MUTANT: mha
-# WHY: the fused projection read as [k | q | v] instead of [q | k | v]
+# WHY: reads queries, keys and values from the fused projection in the wrong order.
 # %%
 # GRADED: mha
 import torch

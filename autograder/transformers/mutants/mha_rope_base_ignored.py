@@ -1,5 +1,5 @@
 # MUTANT: mha
-# WHY: rope_base is stored but apply_rope is called with its default base
+# WHY: rotates with the default base instead of the one it was given.
 # %%
 # GRADED: mha
 import torch

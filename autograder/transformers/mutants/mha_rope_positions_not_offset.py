@@ -1,5 +1,5 @@
 # MUTANT: mha
-# WHY: RoPE at positions 0..L-1 whatever the cached length
+# WHY: rotates new tokens as if they were at the start, ignoring how many are already cached.
 # %%
 # GRADED: mha
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: rope
-# WHY: the base is hard-coded to 10000 instead of the argument
+# WHY: ignores the base it is given and always uses the default.
 # %%
 # GRADED: rope
 import torch

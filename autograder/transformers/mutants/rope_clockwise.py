@@ -1,5 +1,5 @@
 # MUTANT: rope
-# WHY: rotates the wrong way: (x0 cos + x1 sin, -x0 sin + x1 cos)
+# WHY: rotates each pair the wrong way.
 # %%
 # GRADED: rope
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: rope
-# WHY: writes the rotated pairs back into x in place, modifying the caller's tensor
+# WHY: writes the rotated values back into the input, changing the caller's tensor.
 # %%
 # GRADED: rope
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: rope
-# WHY: rotates by 0..L-1 whatever `positions` says (breaks a KV cache)
+# WHY: rotates by positions counted from zero whatever positions it is given.
 # %%
 # GRADED: rope
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: rope
-# WHY: the rotate-half convention (x[i] paired with x[i + E/2], as in Hugging Face) instead of interleaved pairs
+# WHY: pairs each feature with the one half the vector away instead of with its neighbour.
 # %%
 # GRADED: rope
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: rope
-# WHY: theta_i = base^(-i/E) instead of base^(-2i/E)
+# WHY: spaces the rotation frequencies wrongly (half the exponent they should have).
 # %%
 # GRADED: rope
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: softmax
-# WHY: the dim argument is ignored: always normalises over the last dim
+# WHY: always normalises over the last dimension, ignoring the one it is asked for.
 # %%
 # GRADED: softmax
 import torch

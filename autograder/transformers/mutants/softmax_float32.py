@@ -1,5 +1,5 @@
 # MUTANT: softmax
-# WHY: computes and returns float32 whatever the input's dtype
+# WHY: computes in and returns float32 whatever the input's precision.
 # %%
 # GRADED: softmax
 import torch

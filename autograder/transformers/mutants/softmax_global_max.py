@@ -1,5 +1,6 @@
 # MUTANT: softmax
-# WHY: subtracts one global max instead of each slice's: slices far below it underflow to 0 / 0
+# WHY: subtracts the single largest value of the whole tensor instead of each slice's own, so slices far below it
+#   underflow.
 # %%
 # GRADED: softmax
 import torch

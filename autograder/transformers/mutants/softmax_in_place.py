@@ -1,5 +1,5 @@
 # MUTANT: softmax
-# WHY: subtracts the max in place, modifying the caller's tensor
+# WHY: subtracts the maximum in place, changing the caller's tensor.
 # %%
 # GRADED: softmax
 import torch

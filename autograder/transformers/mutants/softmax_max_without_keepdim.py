@@ -1,5 +1,5 @@
 # MUTANT: softmax
-# WHY: the max is taken without keepdim, so it broadcasts along the wrong axis
+# WHY: subtracts the maximum along the wrong axis because its shape no longer lines up with the input.
 # %%
 # GRADED: softmax
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: softmax
-# WHY: exp(x) / sum(exp(x)) without subtracting the max: inf / inf = nan for large inputs
+# WHY: exponentiates without subtracting the maximum first, so large inputs overflow.
 # %%
 # GRADED: softmax
 import torch

@@ -1,5 +1,6 @@
 # MUTANT: train
-# WHY: clips the gradients after optimizer.step(), when it no longer changes the update
+# WHY: clips the gradients after the optimizer step, when it no longer changes anything.
+# DIAGNOSE: no
 # %%
 # GRADED: train
 import torch

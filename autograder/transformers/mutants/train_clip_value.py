@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: clips each gradient entry (clip_grad_value_) instead of the total norm
+# WHY: clips each gradient value on its own instead of the total gradient norm.
 # %%
 # GRADED: train
 import torch

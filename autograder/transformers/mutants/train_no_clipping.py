@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: grad_clip is ignored: the gradient norm is never clipped
+# WHY: never clips the gradients.
 # %%
 # GRADED: train
 def train_step(model, optimizer, tokens, grad_clip=1.0):

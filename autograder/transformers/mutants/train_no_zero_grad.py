@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: never zeroes the gradients: every step adds to the previous ones
+# WHY: never clears the gradients, so each step adds to the previous ones.
 # %%
 # GRADED: train
 import torch

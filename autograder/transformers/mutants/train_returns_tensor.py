@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: returns the loss tensor instead of the Python float loss.item()
+# WHY: returns the loss as a tensor instead of a plain number.
 # %%
 # GRADED: train
 import torch

@@ -1,5 +1,5 @@
 # MUTANT: train
-# WHY: optimizer.step() before loss.backward(): each step uses no or stale gradients
+# WHY: steps the optimizer before computing the gradients, so each step uses missing or stale gradients.
 # %%
 # GRADED: train
 import torch

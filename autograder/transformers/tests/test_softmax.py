@@ -55,6 +55,11 @@ def test_default_dim(sub, observe, device):
     observe("softmax(x)", out)
 
 
+# Shift invariance holds to this tolerance: in float32, x - 1e4 is only known to about 1e-3 (its last bit), so
+# a correct softmax that cancels large numbers (x - logsumexp(x)) is off by a few 1e-4 relative there.
+SHIFTED = {"rtol": 5e-3, "atol": 1e-5}
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, F64], ids=["float32", "float64"])
 @pytest.mark.parametrize("transform", ["x", "x+100", "x*1000", "x-1e4"])
 def test_stability(sub, observe, device, dtype, transform):
@@ -73,9 +78,10 @@ def test_stability(sub, observe, device, dtype, transform):
         expect_close(
             out, plain,
             f"softmax({transform}) must equal softmax(x): softmax is unchanged by adding a constant to a row",
-            rtol=5e-3, atol=1e-5
+            **SHIFTED,
         )
-    observe(f"softmax({transform})", out)
+    # judged at the tolerance this test checks (the dtype's own default elsewhere)
+    observe(f"softmax({transform})", out, **(SHIFTED if transform in ("x+100", "x-1e4") else {}))
 
 
 @pytest.mark.parametrize("dim", [-1, 0])
@@ -143,3 +149,15 @@ def test_does_not_modify_input(sub, observe, device):
         "attention passes its scores in and may still need them"),
     )
     observe("softmax(x)", out)
+
+
+# One function, one contract: this test runs the checks above on one input each (any dim, large and far-apart
+# inputs, the input left unchanged) and carries two thirds of the question's points, so that a softmax wrong on
+# every input of one kind keeps at most a third; the tests above say which kind.
+@pytest.mark.question("softmax", weight=66)
+def test_whole_contract(sub, observe, device):
+    """along any dim, stable for large inputs and for slices far apart, input unchanged"""
+    test_values(sub, observe, device, (2, 3, 4), 1)
+    test_stability(sub, observe, device, torch.float32, "x+100")
+    test_rows_far_apart(sub, observe, device, -1)
+    test_does_not_modify_input(sub, observe, device)

@@ -1,0 +1,107 @@
+"""The share of its question's points each mutant keeps, per topic (graded as CI grades it).
+
+A mutant that is wrong on every input may keep at most a third of its question's points; one marked
+`# CORNER: <the edge case>` (wrong on one edge case only) may keep more.
+
+    python scripts/mutant_shares.py [topic ...] [--json FILE] [--before FILE] [--all-tests]
+
+By default only the mutant's own question's tests run (the engine's grading, with the collected cases
+filtered to that question: its tests' points and outcomes are the same, in a fraction of the time);
+`--all-tests` grades every test, as CI does, and also reports points lost on other questions (LEAKS).
+
+`--json FILE` also writes the shares as JSON; `--before FILE` (such a file, written on another
+commit) adds a column with the share each mutant kept there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code
+
+
+def main() -> int:
+    from autograder.cli import grade_rows
+    from autograder.manifest import list_topics, load_assignment
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("topics", nargs="*")
+    p.add_argument("--json", type=Path, help="write {topic: {mutant: {target, score, points, corner, problem, "
+                   "tests: {test id: [passed, score, max score]}}}} here")
+    p.add_argument("--before", type=Path, help="a --json file from another commit, shown as a column")
+    p.add_argument("--all-tests", action="store_true", help="run every test of the topic (slow), as CI does")
+    args = p.parse_args()
+    if not args.all_tests:
+        _grade_target_question_only()
+    import autograder.reference as reference
+
+    # the seeds students' checks use, as the validation suite does: grading draws a fresh salt per run, and
+    # a share measured twice must be the same share
+    reference.RUN_SALT = reference.PUBLIC_SALT
+    before = json.loads(args.before.read_text()) if args.before else {}
+    out: dict[str, dict] = {}
+    bad = 0
+    for topic in args.topics or list_topics():
+        a = load_assignment(topic)
+        old = before.get(topic, {})
+        print(f"## {topic}\n")
+        print("| mutant | question | before | kept | share | CORNER |" if before else
+              "| mutant | question | kept | share | CORNER |")
+        print("| --- | --- | ---: | ---: | ---: | --- |" if before else "| --- | --- | ---: | ---: | --- |")
+        rows = out.setdefault(topic, {})
+        for row in grade_rows(a, sorted(a.mutants_dir.glob("*.py")), "mutant"):
+            if not args.all_tests:
+                row.others = []  # the other questions' tests did not run
+            rows[row.name] = {"target": row.target, "score": row.score, "points": row.points,
+                              "corner": row.corner, "problem": row.problem,
+                              "tests": {t.case.id: [t.passed, t.score, t.max_score] for t in row.result.tests
+                                        if t.case.question == row.target},
+                              # what failed and how (with the wrong values): equal for two mutants whose outputs a
+                              # student's failing outputs cannot tell apart (`# DIAGNOSE: no`)
+                              "failures": {t.case.id: t.message for t in row.result.tests
+                                           if t.case.question == row.target and not t.passed},
+                              "diagnose": row.headers.get("DIAGNOSE")}
+            was = old.get(row.name)
+            was_text = f"{was['score'] / was['points']:.0%}" if was else "new"
+            flag = f" **{row.problem}**" if row.problem else ""
+            cells = [row.name, row.target, *([was_text] if before else []), f"{row.score:.2f} / {row.points:g}",
+                     f"{row.share:.0%}{flag}", row.corner or ""]
+            print("| " + " | ".join(cells) + " |", flush=True)
+            bad += bool(row.problem)
+        gone = sorted(set(old) - set(rows))
+        if gone:
+            print(f"\n(removed since: {', '.join(gone)})")
+        print()
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    return 1 if bad else 0
+
+
+_TARGET: list[str] = []
+
+
+def _grade_target_question_only() -> None:
+    """Make ``api.grade`` collect only the graded mutant's question's tests (read from its header)."""
+    import autograder.api as api
+    import autograder.cli as cli
+
+    collect, grade_mutant = api.collect, api.grade_mutant
+
+    def only_target(a, hidden=True):
+        return [c for c in collect(a, hidden=hidden) if not _TARGET or c.question == _TARGET[0]]
+
+    def graded(a, path, device="cpu"):
+        _TARGET[:] = [cli.mutant_headers(Path(path)).get("MUTANT", "")]
+        try:
+            return grade_mutant(a, path, device)
+        finally:
+            _TARGET.clear()
+
+    api.collect, api.grade_mutant = only_target, graded
+
+
+if __name__ == "__main__":
+    sys.exit(main())
