@@ -235,17 +235,19 @@ check("gae")
 # %% [markdown]
 # ### Experiment: $\lambda$ as a bias-variance dial
 #
-# On the chain world the true advantage $A^\pi(s, a) = Q^\pi(s, a) - V^\pi(s)$ of every step is
-# known exactly. We hand GAE a *wrong* value function (the exact one plus a fixed error of about
-# 0.1 per state, as a learned critic would be) and measure, over thousands of steps, how far the
-# estimates are from the truth on average (squared bias) and how much they scatter (variance).
+# On the chain world $Q^\pi$ is known exactly. We hand GAE a *wrong* value function $V$ (the exact
+# one plus a fixed error of about 0.15 per state, as a learned critic would be). Whatever the
+# baseline, the quantity an advantage estimate should match is $Q^\pi(s_t, a_t) - V(s_t)$ with *our*
+# $V$ subtracted (any state baseline leaves the policy gradient unbiased). We measure, over
+# thousands of steps, how far the estimates are from it on average (squared bias) and how much
+# they scatter (variance).
 
 # %%
 require("gae")
 rng_err = np.random.default_rng(SEED)
 V_wrong = torch.tensor(V_exact + 0.15 * rng_err.standard_normal(chain.n_states), dtype=F64)
 V_wrong[chain.goal] = 0.0  # the terminal state's value is known
-A_true = torch.tensor(Q_exact - V_exact[:, None], dtype=F64)[states, actions]  # (T,)
+A_true = torch.tensor(Q_exact, dtype=F64)[states, actions] - V_wrong[states]  # (T,): Q(s, a) - our baseline
 pair = states * 2 + actions  # which (s, a) each step is
 lams = [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0]
 bias2, variance = [], []
