@@ -208,7 +208,8 @@ def numpy_actor(net: torch.nn.Module, rng: np.random.Generator | None = None) ->
     layers = []
     for m in net:
         if isinstance(m, torch.nn.Linear):
-            layers.append(("linear", m.weight.detach().double().cpu().numpy().T, m.bias.detach().double().cpu().numpy()))
+            w, b = (t.detach().double().cpu().numpy() for t in (m.weight, m.bias))
+            layers.append(("linear", w.T, b))
         elif isinstance(m, (torch.nn.Tanh, torch.nn.ReLU)):
             layers.append((type(m).__name__.lower(), None, None))
         else:

@@ -65,7 +65,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from autograder import check, require
@@ -163,7 +162,8 @@ def chain_episodes(n):
 n_chain = 300 if SMOKE else 3000
 states, actions, rewards, dones = chain_episodes(n_chain)
 G = discounted_returns(rewards, dones, GAMMA_CHAIN)  # (T,)
-V_mc = torch.zeros(chain.n_states, dtype=F64).index_add_(0, states, G) / torch.bincount(states, minlength=chain.n_states).clamp(min=1)
+visits = torch.bincount(states, minlength=chain.n_states).clamp(min=1)
+V_mc = torch.zeros(chain.n_states, dtype=F64).index_add_(0, states, G) / visits  # mean return per state
 fig, ax = plt.subplots(figsize=(6, 3.5))
 x = np.arange(chain.goal)
 ax.bar(x - 0.2, V_exact[:-1], width=0.4, label="exact (Bellman equations)")
@@ -400,7 +400,8 @@ def run_reinforce(mode, seed, desc):
         ep = run_episodes(envs, numpy_actor(policy, rng), seed=seed * 100_000 + it * RL["n_envs"])
         logits, values = policy(ep.obs), critic(ep.obs).squeeze(-1)
         if mode == "G":
-            policy_loss = policy_gradient_loss(logits, ep.actions, discounted_returns(ep.rewards, ep.dones, RL["gamma"]))
+            G_batch = discounted_returns(ep.rewards, ep.dones, RL["gamma"])
+            policy_loss = policy_gradient_loss(logits, ep.actions, G_batch)
             value_loss = torch.zeros(())
         else:
             policy_loss, value_loss = reinforce_losses(logits, values, ep.actions, ep.rewards, ep.dones, RL["gamma"],

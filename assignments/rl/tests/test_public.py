@@ -10,6 +10,8 @@ Questions are graded on their own: reinforce_losses' tests point the names `gae`
 so call those functions BY NAME in it.
 """
 
+import inspect
+
 import pytest
 import torch
 
@@ -154,7 +156,9 @@ class Recorder:
         self.fn, self.calls = fn, []
 
     def __call__(self, *args, **kwargs):
-        self.calls.append((args, kwargs))
+        bound = inspect.signature(self.fn).bind(*args, **kwargs)
+        bound.apply_defaults()
+        self.calls.append(bound.arguments)
         return self.fn(*args, **kwargs)
 
 
@@ -167,18 +171,20 @@ def test_reinforce_losses(sub, observe, device, gen):
     actions = torch.randint(0, 2, (T,), generator=gen).to(device)
     rewards = torch.ones(T, dtype=F64).to(device)
     dones = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0, 1.0], dtype=F64).to(device)
-    fake_gae = Recorder(lambda r, v, d, last, gamma, lam: (2 * r - v, 3 * r))
-    fake_returns = Recorder(lambda r, d, gamma: r + d)
-    fake_pg = Recorder(lambda lg, a, adv, normalize=True: (lg[:, 0] * adv).sum())
+    fake_gae = Recorder(lambda rewards, values, dones, last_value, gamma, lam: (2 * rewards - values, 3 * rewards))
+    fake_returns = Recorder(lambda rewards, dones, gamma: rewards + dones)
+    fake_pg = Recorder(lambda logits, actions, advantages, normalize=True: (logits[:, 0] * advantages).sum())
     with substitute(sub, gae=fake_gae, discounted_returns=fake_returns, policy_gradient_loss=fake_pg):
         policy_loss, value_loss = sub.reinforce_losses(logits, values, actions, rewards, dones, 0.9, lam=0.7)
     ok = bool(fake_gae.calls and fake_returns.calls and fake_pg.calls)
     assert ok, (
         "reinforce_losses must call gae, discounted_returns and policy_gradient_loss by name")
-    ok = bool(not fake_gae.calls[0][0][1].requires_grad)
+    ok = bool(not fake_gae.calls[0]["values"].requires_grad)
     assert ok, (
         "pass values.detach() to gae: the critic is a constant for the policy's advantages")
     (policy_loss + value_loss).backward()
+    observe("gamma and lam passed to gae", [float(fake_gae.calls[0]["gamma"]), float(fake_gae.calls[0]["lam"])])
+    observe("normalize passed to policy_gradient_loss", bool(fake_pg.calls[0]["normalize"]))
     observe("policy_loss", policy_loss)
     observe("value_loss", value_loss)
     observe("d / d values", values.grad)
