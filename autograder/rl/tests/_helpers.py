@@ -89,4 +89,7 @@ def call_pair(fn, rewards, *args):
         assert ok, (
             f"{what} must be a tensor of the rewards' shape {tuple(rewards.shape)}; got "
             f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}")
+    adv, ret = out
+    ok = bool(torch.allclose(ret, adv + args[0], rtol=1e-6, atol=1e-6))
+    assert ok, "the returns must be advantages + values"
     return out

@@ -31,41 +31,36 @@ def loop_targets(rewards, q_target, dones, gamma, q_online=None):
 
 
 def call(sub, rewards, q_target, dones, gamma, q_online, device):
-    y = sub.dqn_targets(rewards.to(device), q_target.to(device), dones.to(device), gamma,
-                        None if q_online is None else q_online.to(device))
+    """The targets, with Q-values that require a gradient (which must not reach the targets)."""
+    q_target = q_target.to(device).requires_grad_()
+    q_online = None if q_online is None else q_online.to(device).requires_grad_()
+    y = sub.dqn_targets(rewards.to(device), q_target, dones.to(device), gamma, q_online)
     ok = bool(isinstance(y, torch.Tensor) and y.shape == rewards.shape)
     assert ok, (
         f"dqn_targets must return a tensor of the rewards' shape (N,) = {tuple(rewards.shape)}; got "
         f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
-    return y
-
-
-@pytest.mark.parametrize("double", [False, True], ids=["dqn", "double"])
-@pytest.mark.parametrize("N,A", [(16, 4), (1, 3), (5, 1)], ids=["N16", "N1", "A1"])
-def test_matches_loop(sub, observe, device, gen, double, N, A):
-    """matches a loop over transitions (DQN: max of the target net; double: target net at the online argmax)"""
-    rewards, dones = H.episodes(gen, (N,), p_done=0.3)
-    q_target = torch.randn(N, A, generator=gen, dtype=F64)
-    q_online = torch.randn(N, A, generator=gen, dtype=F64) if double else None
-    y = call(sub, rewards, q_target, dones, 0.97, q_online, device)
-    rule = ("y = r + gamma (1 - done) Q_target(s', argmax_a Q_online(s', a))" if double
-            else "y = r + gamma (1 - done) max_a Q_target(s', a)")
-    expected = loop_targets(rewards, q_target, dones, 0.97, q_online)
-    expect_close(y.cpu(), expected, rule, rtol=1e-12, atol=1e-12, name="y")
-    observe("y", y)
-
-
-@pytest.mark.parametrize("double", [False, True], ids=["dqn", "double"])
-def test_no_gradient_through_targets(sub, observe, device, gen, double):
-    """no gradient flows into the targets, even when the Q-values require one"""
-    rewards, dones = H.episodes(gen, (6,))
-    q_target = torch.randn(6, 3, generator=gen, dtype=F64).to(device).requires_grad_()
-    q_online = torch.randn(6, 3, generator=gen, dtype=F64).to(device).requires_grad_() if double else None
-    y = sub.dqn_targets(rewards.to(device), q_target, dones.to(device), 0.9, q_online)
     ok = bool(not y.requires_grad)
     assert ok, (
         "the targets must carry no gradient: they are regression targets, held fixed (detach them or use no_grad)")
-    observe("y", y)
+    return y.detach()
+
+
+@pytest.mark.parametrize("N,A", [(16, 4), (1, 3), (5, 1)], ids=["N16", "N1", "A1"])
+@pytest.mark.question("dqn_target", weight=2)
+def test_matches_loop(sub, observe, device, gen, N, A):
+    """matches a loop over transitions (DQN: max of the target net; double: target net at the online argmax)"""
+    rewards, dones = H.episodes(gen, (N,), p_done=0.3)
+    q_target = torch.randn(N, A, generator=gen, dtype=F64)
+    q_online = torch.randn(N, A, generator=gen, dtype=F64)
+    y = call(sub, rewards, q_target, dones, 0.97, None, device)
+    expect_close(y.cpu(), loop_targets(rewards, q_target, dones, 0.97),
+                 "y = r + gamma (1 - done) max_a Q_target(s', a)", rtol=1e-12, atol=1e-12, name="y")
+    y2 = call(sub, rewards, q_target, dones, 0.97, q_online, device)
+    expect_close(y2.cpu(), loop_targets(rewards, q_target, dones, 0.97, q_online),
+                 "double DQN: y = r + gamma (1 - done) Q_target(s', argmax_a Q_online(s', a))",
+                 rtol=1e-12, atol=1e-12, name="y")
+    observe("DQN targets", y)
+    observe("double-DQN targets", y2)
 
 
 def test_done_gives_reward(sub, observe, device, gen):
@@ -92,8 +87,9 @@ def test_double_with_same_network_is_dqn(sub, observe, device, gen):
 def test_float32(sub, observe, device, gen):
     """float32 in, float32 out"""
     rewards, dones = H.episodes(gen, (7,), dtype=torch.float32)
-    q = torch.randn(7, 3, generator=gen)
-    y = call(sub, rewards, q, dones, 0.9, torch.randn(7, 3, generator=gen), device)
-    ok = bool(y.dtype == torch.float32)
-    assert ok, f"float32 inputs give float32 targets, got {y.dtype}"
-    observe("y", y)
+    q, q_online = torch.randn(7, 3, generator=gen), torch.randn(7, 3, generator=gen)
+    for online in (None, q_online):
+        y = call(sub, rewards, q, dones, 0.9, online, device)
+        ok = bool(y.dtype == torch.float32)
+        assert ok, f"float32 inputs give float32 targets, got {y.dtype}"
+        observe("DQN targets" if online is None else "double-DQN targets", y)
