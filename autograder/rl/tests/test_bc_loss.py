@@ -20,7 +20,7 @@ def inputs(gen, shape, A=4, scale=1.0):
 
 
 def call(sub, logits, actions, device):
-    logits = logits.to(device).requires_grad_()
+    logits = logits.detach().clone().to(device).requires_grad_()
     loss = sub.behavior_cloning_loss(logits, actions.to(device))
     ok = bool(isinstance(loss, torch.Tensor) and loss.dim() == 0)
     assert ok, "behavior_cloning_loss must return a scalar (0-d tensor)"

@@ -32,8 +32,8 @@ def loop_targets(rewards, q_target, dones, gamma, q_online=None):
 
 def call(sub, rewards, q_target, dones, gamma, q_online, device):
     """The targets, with Q-values that require a gradient (which must not reach the targets)."""
-    q_target = q_target.to(device).requires_grad_()
-    q_online = None if q_online is None else q_online.to(device).requires_grad_()
+    q_target = q_target.detach().clone().to(device).requires_grad_()
+    q_online = None if q_online is None else q_online.detach().clone().to(device).requires_grad_()
     y = sub.dqn_targets(rewards.to(device), q_target, dones.to(device), gamma, q_online)
     ok = bool(isinstance(y, torch.Tensor) and y.shape == rewards.shape)
     assert ok, (

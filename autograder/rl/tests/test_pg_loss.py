@@ -28,8 +28,8 @@ def inputs(gen, shape, A=3, scale=1.0):
 
 def call(sub, logits, actions, adv, device, **kw):
     """The loss, with the logits (leaf, gradient wanted) and the advantages (which must get none)."""
-    logits = logits.to(device).requires_grad_()
-    adv = adv.to(device).requires_grad_()
+    logits = logits.detach().clone().to(device).requires_grad_()
+    adv = adv.detach().clone().to(device).requires_grad_()
     loss = sub.policy_gradient_loss(logits, actions.to(device), adv, **kw)
     ok = bool(isinstance(loss, torch.Tensor) and loss.dim() == 0)
     assert ok, "policy_gradient_loss must return a scalar (0-d tensor)"
