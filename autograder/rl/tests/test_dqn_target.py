@@ -45,11 +45,8 @@ def call(sub, rewards, q_target, dones, gamma, q_online, device):
     return y.detach()
 
 
-@pytest.mark.parametrize("N,A", [(16, 4), (1, 3), (5, 1)], ids=["N16", "N1", "A1"])
-@pytest.mark.question("dqn_target", weight=2)
-def test_matches_loop(sub, observe, device, gen, N, A):
-    """matches a loop over transitions (DQN: max of the target net; double: target net at the online argmax)"""
-    rewards, dones = H.episodes(gen, (N,), p_done=0.3)
+def check_both(sub, observe, device, gen, N, A):
+    rewards, dones = H.episodes(gen, (N,), p_done=0.4)
     q_target = torch.randn(N, A, generator=gen, dtype=F64)
     q_online = torch.randn(N, A, generator=gen, dtype=F64)
     y = call(sub, rewards, q_target, dones, 0.97, None, device)
@@ -61,6 +58,19 @@ def test_matches_loop(sub, observe, device, gen, N, A):
                  rtol=1e-12, atol=1e-12, name="y")
     observe("DQN targets", y)
     observe("double-DQN targets", y2)
+
+
+@pytest.mark.parametrize("N,A", [(16, 4), (9, 6)])
+@pytest.mark.question("dqn_target", weight=3)
+def test_matches_loop(sub, observe, device, gen, N, A):
+    """matches a loop over transitions (DQN: max of the target net; double: target net at the online argmax)"""
+    check_both(sub, observe, device, gen, N, A)
+
+
+@pytest.mark.parametrize("N,A", [(1, 3), (5, 1)], ids=["one transition", "one action"])
+def test_edge_shapes(sub, observe, device, gen, N, A):
+    """matches the loop for a single transition and for a single action"""
+    check_both(sub, observe, device, gen, N, A)
 
 
 def test_done_gives_reward(sub, observe, device, gen):

@@ -75,12 +75,13 @@ def test_lambda_one_is_return_minus_value(sub, observe, device, gen):
 
 def test_bootstraps_from_last_value(sub, observe, device, gen):
     """an unfinished last episode bootstraps from last_value, a finished one ignores it"""
-    rewards, values, _ = inputs(gen, (5,))
-    dones = torch.zeros(5, dtype=F64)
+    rewards, values, _ = inputs(gen, (6,))
+    dones = torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0, 0.0], dtype=F64)  # the second episode is cut off
     adv1, _ = H.call_pair(sub.gae, rewards.to(device), values.to(device), dones.to(device), 0.0, 0.9, 0.9)
     adv2, _ = H.call_pair(sub.gae, rewards.to(device), values.to(device), dones.to(device), 1.0, 0.9, 0.9)
-    expect_close((adv2 - adv1).cpu(), torch.tensor([0.81 ** (4 - t) * 0.9 for t in range(5)], dtype=F64),
-                 "raising last_value by 1 raises A_t by gamma (gamma lam)^(T-1-t)",
+    change = torch.tensor([0.0, 0.0] + [0.81 ** (5 - t) * 0.9 for t in range(2, 6)], dtype=F64)
+    expect_close((adv2 - adv1).cpu(), change,
+                 "raising last_value by 1 raises A_t by gamma (gamma lam)^(T-1-t) in the last episode only",
                  **TOL, name="change of the advantages")
     dones[-1] = 1.0
     adv3, _ = H.call_pair(sub.gae, rewards.to(device), values.to(device), dones.to(device), 123.0, 0.9, 0.9)

@@ -47,11 +47,16 @@ def test_no_episode_end(sub, observe, device, gen):
     observe("G", G)
 
 
-def test_every_step_ends(sub, observe, device, gen):
-    """gamma = 1 with every step ending an episode gives back the rewards"""
-    rewards = torch.randn(6, 2, generator=gen, dtype=F64)
-    G = call(sub, rewards.to(device), torch.ones(6, 2, dtype=F64).to(device), 1.0)
-    expect_close(G.cpu(), rewards, "an episode of one step returns its reward alone", rtol=0, atol=1e-12, name="G")
+def test_episodes_of_two_steps(sub, observe, device, gen):
+    """episodes of two steps: G = r_t + gamma r_(t+1) on first steps, r_t on last steps"""
+    rewards = torch.randn(8, 2, generator=gen, dtype=F64)
+    dones = torch.tensor([0.0, 1.0] * 4, dtype=F64)[:, None].expand(8, 2)
+    G = call(sub, rewards.to(device), dones.to(device), 0.7)
+    expected = rewards.clone()
+    expected[0::2] += 0.7 * rewards[1::2]
+    expect_close(G.cpu(), expected,
+                 "an episode's last step returns its reward alone; the step before adds gamma times it",
+                 rtol=0, atol=1e-12, name="G")
     observe("G", G)
 
 
