@@ -84,8 +84,8 @@ def test_losses_with_trusted_parts(sub, observe, device, gen, lam):
 # --------------------------------------------------------------------------- integration
 
 HIDDEN, MAX_STEPS, GAMMA, LAM = 32, 200, 0.99, 0.95
-ITERS, N_ENVS, LR, RL_THRESHOLD = 18, 16, 0.02, 80.0  # the reference scores about 150 to 200
-BC_STEPS, BC_LR, BC_THRESHOLD = 150, 1e-2, 100.0  # the reference scores 200
+ITERS, N_ENVS, LR, RL_THRESHOLD = 18, 16, 0.02, 50.0  # the reference: 167 here, 79 to 200 over 12 other seeds
+BC_STEPS, BC_LR, BC_THRESHOLD = 150, 1e-2, 100.0  # the reference: 194 to 200 over 13 seeds (200 is the cap)
 INIT_SEED, ENV_SEED, EVAL_SEED = 3, 40_000, 90_000  # fixed: the budget was measured on these runs
 
 
@@ -127,7 +127,7 @@ def test_reinforce_learns_cartpole(sub, observe, device):
     ok = bool(score >= RL_THRESHOLD)
     assert ok, (
         f"after {ITERS} REINFORCE updates ({N_ENVS} episodes each) the greedy policy balances for {score:.0f} steps on "
-        f"average (the first batch: {first:.0f}; a random policy: about 22; the reference reaches 150 to 200; "
+        f"average (the first batch: {first:.0f}; a random policy: about 22; the reference reaches 80 to 200; "
         f"{RL_THRESHOLD:.0f} is needed). Check reinforce_losses and, since it runs your own gae, discounted_returns "
         "and policy_gradient_loss, their tests too")
     observe("REINFORCE clears the bar", ok)
