@@ -50,8 +50,9 @@ def test_matches_episode_loop(sub, observe, device, gen, shape, last):
 
 
 def test_lambda_zero_is_td_error(sub, observe, device, gen):
-    """lam = 0 gives the one-step TD errors delta_t"""
+    """lam = 0 gives the one-step TD errors delta_t (the last episodes cut off: V_T = last_value counts)"""
     rewards, values, dones = inputs(gen, (10, 2))
+    dones[-1] = 0.0
     last = torch.randn(2, generator=gen, dtype=F64)
     adv, _ = H.call_pair(sub.gae, rewards.to(device), values.to(device), dones.to(device), last.to(device), 0.9, 0.0)
     nxt = torch.cat([values[1:], last[None]])
