@@ -19,7 +19,7 @@ F64 = torch.float64
 TOL = dict(rtol=1e-9, atol=1e-10)
 
 
-def inputs(gen, shape, p_done=0.25):
+def inputs(gen, shape, p_done=0.4):
     rewards, dones = H.episodes(gen, shape, p_done)
     values = torch.randn(*shape, generator=gen, dtype=F64)
     return rewards, values, dones
