@@ -1,0 +1,14 @@
+# MUTANT: dqn_target
+# WHY: the target bootstraps from the next state even when the episode has ended
+# %%
+# GRADED: dqn_target
+import torch
+
+
+def dqn_targets(rewards, next_q_target, dones, gamma, next_q_online=None):
+    with torch.no_grad():
+        if next_q_online is None:
+            nxt = next_q_target.max(dim=-1).values
+        else:
+            nxt = next_q_target.gather(-1, next_q_online.argmax(dim=-1, keepdim=True)).squeeze(-1)
+        return rewards + gamma * nxt

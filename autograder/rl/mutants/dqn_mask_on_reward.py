@@ -1,0 +1,15 @@
+# MUTANT: dqn_target
+# WHY: the episode-end mask also removes the reward of the final transition
+# %%
+# GRADED: dqn_target
+import torch
+
+
+def dqn_targets(rewards, next_q_target, dones, gamma, next_q_online=None):
+    not_done = 1.0 - dones.to(rewards.dtype)
+    with torch.no_grad():
+        if next_q_online is None:
+            nxt = next_q_target.max(dim=-1).values
+        else:
+            nxt = next_q_target.gather(-1, next_q_online.argmax(dim=-1, keepdim=True)).squeeze(-1)
+        return not_done * (rewards + gamma * nxt)

@@ -1,0 +1,12 @@
+# MUTANT: train
+# WHY: the critic regresses onto the advantages instead of the returns
+# %%
+# GRADED: train
+import torch
+
+
+def reinforce_losses(logits, values, actions, rewards, dones, gamma, lam=1.0):
+    advantages = gae(rewards, values.detach(), dones, torch.zeros_like(values[-1]), gamma, lam)[0]  # noqa: F821 (defined in another graded cell)
+    policy_loss = policy_gradient_loss(logits, actions, advantages)  # noqa: F821 (defined in another graded cell)
+    value_loss = ((values - advantages) ** 2).mean()
+    return policy_loss, value_loss
