@@ -33,7 +33,6 @@ garbage collector's lists).
 
 from __future__ import annotations
 
-import _thread
 import ast
 import contextlib
 import functools
@@ -43,7 +42,6 @@ import importlib.util
 import inspect
 import os
 import sys
-import threading
 import types
 
 from . import guard
@@ -215,32 +213,25 @@ _LIBRARY_ROOTS = guard.LIBRARY_ROOTS
 
 
 BOUNDARIES = ("run_case", "build_module")  # engine functions that hand control to a test or a cell
-ENTRIES = ("_child",)  # where a forked grading child starts: the stack outside it is its parent's, not its own
 
 
-def _make_judge(trusted_files, stand_ins=frozenset()):
+def _make_judge(trusted_files):
     """``responsible(frame) -> filename | None`` and ``trusted(filename) -> bool``, bound now.
 
-    ``trusted_files()`` gives the registered test files (a frozen set once grading has begun);
-    ``stand_ins`` holds the code of the trusted stand-ins tests hand to graded code (``substitute``).
+    ``trusted_files()`` gives the registered test files (a frozen set once grading has begun).
     """
     library = guard.judge_files(_LIBRARY_ROOTS, (), frozenset())
     here, engine = _HERE, _ENGINE_DIRS
     dirname, normpath = os.path.dirname, os.path.normpath
-    get_ident, main_ident = _thread.get_ident, threading.main_thread().ident
 
     def decides(name: str) -> bool:  # the engine or a test file, even where installed into site-packages
         return dirname(normpath(name)) in engine or name in trusted_files()
 
     def responsible(frame) -> str | None:
-        """The file that answers for a call. Walking out from the call: the first frame that is not a
-        library's, if it is untrusted; else, if graded code called that trusted frame (directly or through
-        libraries) on behalf of a test or of the engine, the graded code: a test's or the engine's
-        function that graded code reaches is its deputy, unless a test handed it over as a stand-in
-        (``substitute``). Frames outside the outermost trusted one (the harness that started the
-        process, the parent's stack a forked child inherits) do not count. Off the main thread, where
-        no engine frame started the code, only a stand-in answers for itself."""
-        first = suspect = None
+        """The file that answers for a call: the first frame, walking out from the call, that is not a
+        library's (a test or the engine decides for what it calls; graded code is refused). What a test
+        hands to graded code (a stand-in, a loss function) answers for itself: sealed test modules
+        (``seal``) keep everything else of the test file out of graded code's reach."""
         while frame is not None:
             code = frame.f_code
             name = code.co_filename
@@ -254,23 +245,11 @@ def _make_judge(trusted_files, stand_ins=frozenset()):
                     caller = caller.f_back
                 if caller is not None and not decides(caller.f_code.co_filename):
                     return caller.f_code.co_filename
-                return suspect or first or name
-            if code.co_name in ENTRIES and dirname(normpath(name)) in engine:
-                return suspect or first or name
-            if decides(name):
-                if suspect is not None:
-                    return suspect
-                first = first or name
-                if code in stand_ins:
-                    return first
-            elif not library(name):
-                if first is None:
-                    return name
-                suspect = suspect or name
+                return name
+            if decides(name) or not library(name):
+                return name
             frame = frame.f_back
-        if first is not None and get_ident() != main_ident:
-            return None
-        return first
+        return None
 
     def trusted(name: str | None) -> bool:
         if name is None:
@@ -300,8 +279,7 @@ def _keeper():
     """
     getframe, frozenset_, getpid = sys._getframe, frozenset, os.getpid
     frozen: dict = {}  # pid -> test files: a forked child freezes its own, after its parent collected the tests
-    stand_ins: set = set()
-    responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES), stand_ins)
+    responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
     originals: dict = {}
     active: dict = {}
     watched: dict = {}
@@ -350,9 +328,6 @@ def _keeper():
                     if not msgs:
                         active.pop(k, None)
                 reply = (True, None)
-            elif op == "stand_in":
-                stand_ins.update(cmd[1])
-                reply = (True, None)
             elif op == "freeze":
                 frozen.setdefault(getpid(), frozenset_(guard.TRUSTED_FILES))
                 reply = (True, None)
@@ -391,23 +366,6 @@ def _ask(*cmd):
     if not ok:
         raise value
     return value
-
-
-def stand_in(*objs) -> None:
-    """Let these trusted callables (functions, methods, partials, classes' own functions) use what
-    is forbidden even when graded code calls them: the stand-ins ``testing.substitute`` hands over.
-    Only a trusted caller may register one."""
-    codes = set()
-    for obj in objs:
-        while isinstance(obj, functools.partial):
-            obj = obj.func
-        members = [m for k in obj.__mro__ for m in vars(k).values()] if isinstance(obj, type) else (obj,)
-        for m in members:
-            m = getattr(m, "__func__", getattr(m, "fget", m))
-            code = getattr(m, "__code__", None)
-            if code is not None:
-                codes.add(code)
-    _ask("stand_in", frozenset(codes))
 
 
 def _call(key, args, kwargs):
