@@ -298,7 +298,8 @@ def _normal(text: str) -> str:
 def verify(folder: str | Path, repo: Path = REPO) -> list[str]:
     """Everything the bundle gives away (empty when nothing): secrets found in a file, forbidden files,
     this machine's paths."""
-    texts = {k: _normal(v) for k, v in _texts(Path(folder)).items()}
+    raw = _texts(Path(folder))
+    texts = {k: _normal(v) for k, v in raw.items()}
     leaks = []
     for label, secret in secrets(repo).items():
         needle = _normal(secret)
@@ -311,11 +312,12 @@ def verify(folder: str | Path, repo: Path = REPO) -> list[str]:
             leaks.append(f"{where} is an instructor file")
     root = str(repo.resolve())
     leaks += [f"{where} names this machine's path {root}" for where, text in texts.items() if root in text]
-    return leaks + graded_definitions(folder, repo)
+    return leaks + graded_definitions(raw, repo)
 
 
-def graded_definitions(folder: str | Path, repo: Path = REPO) -> list[str]:
-    """Code in the bundle that defines what an assignment grades: a module-level function or class named
+def graded_definitions(texts: dict[str, str], repo: Path = REPO) -> list[str]:
+    """Code in the bundle (``texts``: its files by path, as ``_texts`` reads them) that defines what an
+    assignment grades: a module-level function or class named
     like a graded name of any assignment (released or not). A course utility must not hand students
     another assignment's answer, even written differently from its master."""
     graded = {}
@@ -324,7 +326,7 @@ def graded_definitions(folder: str | Path, repo: Path = REPO) -> list[str]:
             for name in q.names:
                 graded.setdefault(name, f"{topic}'s {q.id}")
     found = []
-    for where, text in _texts(Path(folder)).items():
+    for where, text in texts.items():
         if not where.endswith(".py") or "/course/assignments/" in where:  # public tests call sub.<name>
             continue
         try:
@@ -456,12 +458,29 @@ def run_solved_notebook(bundle: Path, python: Path, topic: str, repo: Path = REP
     return problems
 
 
+def install_alone(bundle: Path, where: Path) -> tuple[Path, Path] | str:
+    """The bundle folder copied alone into ``where`` and its wheel installed, as its README says, into a
+    fresh venv there: (the copy, the venv's python), or what went wrong."""
+    import subprocess
+
+    alone = where / "bundle"
+    shutil.copytree(bundle, alone, ignore=shutil.ignore_patterns("src"))
+    python = student_venv(where / "venv")
+    before = subprocess.run([str(python), "-c", "import autograder"], cwd=alone, capture_output=True)
+    if before.returncode == 0:
+        return "the repository's packages are importable in a fresh venv: nothing could be proven"
+    done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel_name()],
+                          cwd=alone, capture_output=True, text=True, timeout=600)
+    if done.returncode:
+        return f"the wheel does not install: {done.stderr.strip()[-500:]}"
+    return alone, python
+
+
 def verify_installed(bundle: str | Path, repo: Path = REPO, topics: list[str] | None = None, jobs: int = 2,
                      smoke: bool = True) -> list[str]:
     """The bundle as a student receives it: its folder alone (copied where no repository is), the wheel
     installed into a fresh venv, its requirements covering every import, and each notebook with correct
     code run end to end with every check() passing. Returns what went wrong (empty: nothing)."""
-    import subprocess
     import tempfile
     from concurrent.futures import ThreadPoolExecutor
 
@@ -469,16 +488,10 @@ def verify_installed(bundle: str | Path, repo: Path = REPO, topics: list[str] | 
     topics = topics or [p.stem for p in sorted(bundle.glob("*.ipynb"))]
     problems = requirement_gaps(bundle)
     with tempfile.TemporaryDirectory(prefix="student-") as tmp:
-        alone = Path(tmp) / "bundle"
-        shutil.copytree(bundle, alone, ignore=shutil.ignore_patterns("src"))
-        python = student_venv(Path(tmp) / "venv")
-        before = subprocess.run([str(python), "-c", "import autograder"], cwd=alone, capture_output=True)
-        if before.returncode == 0:
-            return [*problems, "the repository's packages are importable in a fresh venv: nothing could be proven"]
-        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel_name()],
-                              cwd=alone, capture_output=True, text=True, timeout=600)
-        if done.returncode:
-            return [*problems, f"the wheel does not install: {done.stderr.strip()[-500:]}"]
+        installed = install_alone(bundle, Path(tmp))
+        if isinstance(installed, str):
+            return [*problems, installed]
+        alone, python = installed
         with ThreadPoolExecutor(max(1, jobs)) as pool:
             for found in pool.map(lambda t: run_solved_notebook(alone, python, t, repo, smoke), topics):
                 problems += found

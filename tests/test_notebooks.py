@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from autograder.bundle import build, requirement_gaps, run_solved_notebook, student_venv, wheel_name
+from autograder.bundle import build, install_alone, requirement_gaps, run_solved_notebook
 from autograder.manifest import list_topics
 
 
@@ -22,13 +22,9 @@ from autograder.manifest import list_topics
 def installed(tmp_path_factory):
     pytest.importorskip("nbclient")
     bundle = build(tmp_path_factory.mktemp("bundle") / "student")
-    alone = tmp_path_factory.mktemp("elsewhere") / "bundle"
-    shutil.copytree(bundle, alone, ignore=shutil.ignore_patterns("src"))
-    python = student_venv(tmp_path_factory.mktemp("venv") / "student")
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel_name()],
-                          cwd=alone, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    return alone, python
+    installed = install_alone(bundle, tmp_path_factory.mktemp("elsewhere"))
+    assert not isinstance(installed, str), installed
+    return installed
 
 
 @pytest.mark.slow

@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from autograder.bundle import RUNTIME, build, secrets, verify, wheel_name
+from autograder.bundle import RUNTIME, build, secrets, student_venv, verify, wheel_name
 from autograder.manifest import REPO, list_topics, load_assignment
 from autograder.release import bundle_location, student_notebook
 
@@ -52,16 +50,6 @@ print(json.dumps(report))
 '''
 
 
-def _venv(path: Path) -> Path:
-    """A bare venv seeing this interpreter's third-party packages but not the repository."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120)
-    python = path / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    Path(purelib, "third_party.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return python
-
-
 def _env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "PIP_"))}
     return {**env, "MPLBACKEND": "Agg", "PYTORCH_NVML_BASED_CUDA_CHECK": "1", **extra}
@@ -80,7 +68,7 @@ def bundle(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def student_python(bundle, tmp_path_factory) -> Path:
     """A venv where the course package comes only from the bundle's wheel."""
-    python = _venv(tmp_path_factory.mktemp("venv") / "student")
+    python = student_venv(tmp_path_factory.mktemp("venv") / "student")
     cwd = tmp_path_factory.mktemp("nowhere")
     before = _run(python, ["-c", "import autograder"], cwd)
     assert before.returncode != 0, "the repository is importable in the student venv: the test would prove nothing"
@@ -208,7 +196,7 @@ def test_colab_first_cell_installs_the_bundle(bundle, tmp_path):
     a = load_assignment(TOPICS[0])
     nb = tmp_path / f"Copy of {a.id}.ipynb"
     nb.write_text(student_notebook(a.solution_path, assignment=a.id, bundle=where))
-    python = _venv(tmp_path / "colab")
+    python = student_venv(tmp_path / "colab")
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
     q = a.graded[0].id
