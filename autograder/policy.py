@@ -888,9 +888,18 @@ def prepare(forbidden: dict[str, tuple[str, ...]]) -> None:
     the scan of ``sys.modules`` and the registrations (no torch op runs)."""
     union = tuple(dict.fromkeys(api for apis in forbidden.values() for api in apis))
     targets = _targets(union)
-    _index({t.key for t in targets if t.kind != "class"})
+    switches = {id(f[2]) for dotted in DISPATCH_SWITCHES if (f := _lookup(dotted)) is not None}
+    _index({t.key for t in targets if t.kind != "class"} | switches)  # one pass over sys.modules, here
     _files_of(targets)
     _install_kernels(union)
+
+
+# What could switch the dispatcher's check of forbidden kernels off (``guard_dispatch`` guards them).
+DISPATCH_SWITCHES = ("torch._C._ExcludeDispatchKeyGuard", "torch._C.ExcludeDispatchKeyGuard",
+                     "torch._C._ForceDispatchKeyGuard", "torch._C._SetExcludeDispatchKeyGuard",
+                     "torch._C._dispatch_tls_set_dispatch_key_excluded",
+                     "torch._C._dispatch_tls_set_dispatch_key_included", "torch._C._DisableAutocast",
+                     "torch.set_autocast_enabled", "torch._C._dispatch_library")
 
 
 # ============================================================================ kernels at the dispatcher
@@ -1043,17 +1052,15 @@ def guard_dispatch() -> None:
         "torch.set_autocast_enabled": autocast_device,
         "torch._C._dispatch_library": lambda args: len(args) > 1 and args[1] in ("aten", "_"),
     }
-    for dotted, rule in rules.items():
-        found = _lookup(dotted)
-        if found is None:
-            continue
-        holder, attr, obj = found
+    assert set(rules) == set(DISPATCH_SWITCHES)
+    found = {dotted: f for dotted in DISPATCH_SWITCHES if (f := _lookup(dotted)) is not None}
+    _index({id(obj) for _holder, _attr, obj in found.values()})  # one pass (none after `prepare`)
+    for dotted, (holder, attr, obj) in found.items():
         if id(obj) in _GUARD_KEYS:
             continue
-        _ask("rule", dotted, obj, rule)
+        _ask("rule", dotted, obj, rules[dotted])
         g = _remember(dotted, _rule_guard(dotted, obj))
         _GUARD_KEYS[id(g)] = dotted
-        _index({id(obj)})
         for d, name in _INDEX.get(id(obj), ()):
             if d.get(name) is obj:
                 d[name] = g
