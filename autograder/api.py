@@ -17,18 +17,19 @@ from .supervisor import run_submission
 
 def grade(topic: str | Assignment, submission: str | Path | Submission, device: str = "cpu", *,
           public_only: bool = False, use_snapshots: bool = False, limits: Limits | None = None,
-          label: str | None = None) -> GradeResult:
+          label: str | None = None, questions: set[str] | None = None) -> GradeResult:
     """Grade one submission (a notebook path, a jupytext ``.py`` or a built ``Submission``).
 
     Hidden and public tests are judged against reference observations computed from the
     solution (``use_snapshots`` judges public tests against the shipped snapshots instead,
-    which is what students have).
+    which is what students have). ``questions`` grades those questions' tests only (the validation
+    suite's mutants: their question and what builds on it).
     """
     a = topic if isinstance(topic, Assignment) else load_assignment(topic)
     t0 = time.perf_counter()
     name = label or (Path(submission).name if not isinstance(submission, Submission) else "submission")
-    result = GradeResult(a, name, device)
-    cases = collect(a, hidden=not public_only)
+    result = GradeResult(a, name, device, only=None if questions is None else frozenset(questions))
+    cases = [c for c in collect(a, hidden=not public_only) if questions is None or c.question in questions]
     try:
         sub = submission if isinstance(submission, Submission) else read_submission(submission)
     except NotebookError as e:
@@ -88,8 +89,26 @@ def mutant_submission(a: Assignment, mutant: Path, text: str | None = None) -> t
     return target, sub
 
 
-def grade_mutant(topic: str | Assignment, mutant: str | Path, device: str = "cpu") -> tuple[str, GradeResult]:
+def grade_mutant(topic: str | Assignment, mutant: str | Path, device: str = "cpu", *,
+                 whole: bool = False) -> tuple[str, GradeResult]:
+    """Grade the reference with a mutant's (or variant's) cell: its question and the questions that build
+    on it, or every question (``whole``). That no other question depends on it is proved once per
+    question by ``grade_without``, for every mutant at once."""
     a = topic if isinstance(topic, Assignment) else load_assignment(topic)
     target, sub = mutant_submission(a, Path(mutant))
-    return target, grade(a, sub, device, label=Path(mutant).name)
+    questions = None if whole else {target} | a.dependents(target)
+    return target, grade(a, sub, device, label=Path(mutant).name, questions=questions)
+
+
+def grade_without(topic: str | Assignment, question: str, device: str = "cpu") -> GradeResult:
+    """Grade the reference with one question's cell as students receive it (blank): every question that
+    loses points then depends on it. A mutant or variant changes only that cell, so what this grade shows
+    bounds which questions any of them can move."""
+    a = topic if isinstance(topic, Assignment) else load_assignment(topic)
+    sub = read_submission(a.solution_path)
+    blank = read_submission(a.notebook_path).graded
+    if question not in blank:
+        raise ValueError(f"the released notebook of {a.id} has no `# GRADED: {question}` cell")
+    sub.graded[question] = blank[question]
+    return grade(a, sub, device, label=f"{a.id} without {question}")
 

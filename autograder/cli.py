@@ -189,12 +189,13 @@ class MutantRow:
         return lines
 
 
-def grade_rows(a, paths: list[Path], kind: str, device: str = "cpu") -> Iterator[MutantRow]:
-    """Grade mutants (``kind="mutant"``) or variants one by one, as CI does (``api.grade_mutant``)."""
+def grade_rows(a, paths: list[Path], kind: str, device: str = "cpu", *, whole: bool = False) -> Iterator[MutantRow]:
+    """Grade mutants (``kind="mutant"``) or variants one by one, as CI does (``api.grade_mutant``: the
+    target question and what builds on it, or every question with ``whole``)."""
     from .api import grade_mutant
 
     for path in paths:
-        target, r = grade_mutant(a, path, device)
+        target, r = grade_mutant(a, path, device, whole=whole)
         s, m = r.questions[target]
         allowed = {target} | a.dependents(target) if kind == "mutant" else set()
         others = [q for q, (qs, qm) in r.questions.items() if q not in allowed and qs < qm]
@@ -229,7 +230,26 @@ def cmd_mutants(args) -> int:
                 for line in row.deciding_tests():
                     print(f"    {line}")
         print()
+    if not args.only:
+        for q, others in undeclared_dependents(a, _device(args.device)).items():
+            failures += 1
+            print(f"{q}: blanking its cell also costs points on {', '.join(others)}, which do not declare "
+                  f"`depends_on = [\"{q}\"]`: their tests use the student's {q}")
     return 1 if failures else 0
+
+
+def undeclared_dependents(a, device: str = "cpu") -> dict[str, list[str]]:
+    """Questions whose tests lose points when another question's cell is blank although they do not declare
+    that they build on it (``api.grade_without``): a mutant of that question could cost points there."""
+    from .api import grade_without
+
+    out = {}
+    for q in a.graded:
+        allowed = {q.id} | a.dependents(q.id)
+        lost = [o for o, (s, m) in grade_without(a, q.id, device).questions.items() if o not in allowed and s < m]
+        if lost:
+            out[q.id] = lost
+    return out
 
 
 def cmd_gradescope(args) -> int:

@@ -22,7 +22,8 @@ CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 SETUP_SH = """#!/usr/bin/env bash
 # Runs once when Gradescope builds the image (Ubuntu): Python 3.11 in a venv, the pinned packages.
 # PyTorch: {torch_note}.
-# AUTOGRADER_ROOT, PYTHON and SKIP_APT=1 run the same steps elsewhere (a test, a local image).
+# AUTOGRADER_ROOT, PYTHON and SKIP_APT=1 run the same steps elsewhere (a test, a local image); SKIP_PREPARE=1
+# stops before the last step, which needs the real packages (a test that installs stand-in wheels).
 set -euo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 if [ -z "${{SKIP_APT:-}}" ]; then
@@ -35,7 +36,9 @@ fi
 "$ROOT/venv/bin/python" -m pip install -r "$ROOT/source/requirements.txt"
 # The reference observations, once, with a salt drawn now and kept where graded code cannot read it:
 # each submission's run_autograder then only grades.
-cd "$ROOT/source" && "$ROOT/venv/bin/python" -m autograder gradescope-prepare {topic} --root "$ROOT"
+if [ -z "${{SKIP_PREPARE:-}}" ]; then
+    cd "$ROOT/source" && "$ROOT/venv/bin/python" -m autograder gradescope-prepare {topic} --root "$ROOT"
+fi
 """
 
 

@@ -46,14 +46,19 @@ class GradeResult:
     sandbox: list[str] = field(default_factory=list)  # what the sandbox could not apply: instructors only
     flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
     seconds: float = 0.0
+    only: frozenset[str] | None = None  # the questions graded, when not all were (``grade(questions=...)``)
+
+    @property
+    def graded(self) -> list:
+        return [q for q in self.assignment.graded if self.only is None or q.id in self.only]
 
     @property
     def questions(self) -> dict[str, tuple[float, float]]:
         """question id -> (score, max score), autograded questions only."""
-        cents = {q.id: 0 for q in self.assignment.graded}
+        cents = {q.id: 0 for q in self.graded}
         for t in self.tests:
             cents[t.case.question] += round(t.score * 100)
-        return {q.id: (cents[q.id] / 100, q.points) for q in self.assignment.graded}
+        return {q.id: (cents[q.id] / 100, q.points) for q in self.graded}
 
     @property
     def score(self) -> float:
@@ -62,7 +67,7 @@ class GradeResult:
 
     @property
     def max_score(self) -> float:
-        return sum(q.points for q in self.assignment.graded)
+        return sum(q.points for q in self.graded)
 
     def flag_lines(self) -> list[str]:
         """The integrity flags as ``question: what`` lines, for the instructor's gradebook."""

@@ -5,9 +5,8 @@ A mutant that is wrong on every input may keep at most a third of its question's
 
     python scripts/mutant_shares.py [topic ...] [--json FILE] [--before FILE] [--all-tests]
 
-By default only the mutant's own question's tests run (the engine's grading, with the collected cases
-filtered to that question: its tests' points and outcomes are the same, in a fraction of the time);
-`--all-tests` grades every test, as CI does, and also reports points lost on other questions (LEAKS).
+Each mutant is graded as CI grades it: its own question's tests and those of the questions that build on
+it; `--all-tests` grades every test of the topic and also reports points lost on other questions (LEAKS).
 
 `--json FILE` also writes the shares as JSON; `--before FILE` (such a file, written on another
 commit) adds a column with the share each mutant kept there.
@@ -34,8 +33,6 @@ def main() -> int:
     p.add_argument("--before", type=Path, help="a --json file from another commit, shown as a column")
     p.add_argument("--all-tests", action="store_true", help="run every test of the topic (slow), as CI does")
     args = p.parse_args()
-    if not args.all_tests:
-        _grade_target_question_only()
     import autograder.reference as reference
 
     # the seeds students' checks use, as the validation suite does: grading draws a fresh salt per run, and
@@ -52,9 +49,7 @@ def main() -> int:
               "| mutant | question | kept | share | CORNER |")
         print("| --- | --- | ---: | ---: | ---: | --- |" if before else "| --- | --- | ---: | ---: | --- |")
         rows = out.setdefault(topic, {})
-        for row in grade_rows(a, sorted(a.mutants_dir.glob("*.py")), "mutant"):
-            if not args.all_tests:
-                row.others = []  # the other questions' tests did not run
+        for row in grade_rows(a, sorted(a.mutants_dir.glob("*.py")), "mutant", whole=args.all_tests):
             rows[row.name] = {"target": row.target, "score": row.score, "points": row.points,
                               "corner": row.corner, "problem": row.problem,
                               "tests": {t.case.id: [t.passed, t.score, t.max_score] for t in row.result.tests
@@ -78,29 +73,6 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     return 1 if bad else 0
-
-
-_TARGET: list[str] = []
-
-
-def _grade_target_question_only() -> None:
-    """Make ``api.grade`` collect only the graded mutant's question's tests (read from its header)."""
-    import autograder.api as api
-    import autograder.cli as cli
-
-    collect, grade_mutant = api.collect, api.grade_mutant
-
-    def only_target(a, hidden=True):
-        return [c for c in collect(a, hidden=hidden) if not _TARGET or c.question == _TARGET[0]]
-
-    def graded(a, path, device="cpu"):
-        _TARGET[:] = [cli.mutant_headers(Path(path)).get("MUTANT", "")]
-        try:
-            return grade_mutant(a, path, device)
-        finally:
-            _TARGET.clear()
-
-    api.collect, api.grade_mutant = only_target, graded
 
 
 if __name__ == "__main__":

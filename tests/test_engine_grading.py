@@ -178,8 +178,12 @@ def test_results_json_schema(toy, toy_notebook, tmp_path):
 
 
 def test_mutant_loses_on_its_question_only(toy):
-    target, r = grade_mutant(toy, toy.mutants_dir / "add_sub.py")
+    target, r = grade_mutant(toy, toy.mutants_dir / "add_sub.py", whole=True)
     assert target == "add" and scores(r) == {"add": 0.0, "scale": 3.0}
+    # by default only the mutant's question (and what builds on it) is graded
+    target, r = grade_mutant(toy, toy.mutants_dir / "add_sub.py")
+    assert scores(r) == {"add": 0.0} and r.max_score == 2.0 and {t.case.question for t in r.tests} == {"add"}
+
 
 
 def test_deterministic(toy, toy_notebook):
@@ -238,10 +242,11 @@ def test_grading_on_cuda(toy, toy_notebook):
 
 
 def test_notebook_with_huge_outputs_is_graded(toy, tmp_path):
-    """Hundreds of MB of outputs (plots, logs) do not stop grading: only cell sources matter."""
+    """Outputs (plots, logs) up to the size cap do not stop grading: only cell sources matter."""
+    from autograder.notebook import MAX_BYTES
     from tests.conftest import TOY_OK
 
-    blob = "A" * (200 * 2**20)
+    blob = "A" * (MAX_BYTES - 2**20)
     cells = [{"cell_type": "code", "metadata": {}, "source": src, "execution_count": 1,
               "outputs": [{"output_type": "stream", "name": "stdout", "text": blob}] if i == 0 else []}
              for i, src in enumerate(["import torch", TOY_OK["add"], TOY_OK["scale"]])]

@@ -2,8 +2,10 @@
 
 - the reference solution scores full marks;
 - the blank template (the released notebook) scores zero, and the grader survives it;
-- every mutant loses points on its own question and on no other, and keeps at most a third of that
-  question's points unless its header marks it a corner case (`# CORNER: <the edge case>`);
+- every mutant loses points on its own question, and keeps at most a third of that question's points
+  unless its header marks it a corner case (`# CORNER: <the edge case>`);
+- no question's tests use another question's cell unless it declares that it builds on it (with that cell
+  blank, only the question and its dependents lose points): so no mutant can cost points elsewhere;
 - every variant (a correct implementation written differently) scores full marks;
 - the released notebook and the public snapshots are in sync with their sources;
 - every autograded question has public tests, hidden tests and at least three mutants.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.api import grade, grade_mutant
+from autograder.api import grade, grade_mutant, grade_without
 from autograder.cli import keeps_at_most, mutant_headers
 from autograder.collect import collect
 from autograder.manifest import list_topics, load_assignment
@@ -97,15 +99,31 @@ NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
 }.items() for name in names.split()}
 
 
+QUESTIONS = [(t, q.id) for t in TOPICS for q in load_assignment(t).graded]
+
+
+@pytest.mark.parametrize("topic,question", QUESTIONS)
+def test_other_questions_do_not_use_its_cell(topic, question):
+    """With this question's cell as students receive it, it loses points (an integration question may keep
+    those of its tests that train the questions it builds on) and only the questions that declare they
+    build on it lose points too. A mutant or variant changes this cell alone, so the mutants below need
+    only this question's tests and its dependents' (``grade_mutant``)."""
+    a = load_assignment(topic)
+    r = grade_without(a, question)
+    assert not r.errors, r.errors
+    s, m = r.questions[question]
+    assert s < m, f"the blank {question} cell keeps all its points:\n{r.table()}"
+    allowed = {question} | a.dependents(question)  # integration questions declare what they build on
+    others = {q: v for q, v in r.questions.items() if q not in allowed and v[0] < v[1]}
+    assert not others, f"without the {question} cell, {others} lose points too (declare depends_on):\n{r.table()}"
+
+
 @pytest.mark.parametrize("topic,mutant", MUTANTS)
-def test_mutant_loses_points_on_its_question_only(topic, mutant):
+def test_mutant_loses_points_on_its_question(topic, mutant):
     a = load_assignment(topic)
     target, r = grade_mutant(a, a.mutants_dir / mutant)
     s, m = r.questions[target]
     assert s < m, f"{mutant} is not caught by the {target} tests"
-    allowed = {target} | a.dependents(target)  # integration questions declare what they build on
-    others = {q: v for q, v in r.questions.items() if q not in allowed and v[0] < v[1]}
-    assert not others, f"{mutant} also loses points on {others}:\n{r.table()}"
     # Proportionate: code wrong on every input keeps at most a third of its question's points; only a bug in
     # one edge case, declared with `# CORNER: <the edge case>`, may keep more (docs/authoring.md, "Mutants").
     if "CORNER" not in mutant_headers(a.mutants_dir / mutant):

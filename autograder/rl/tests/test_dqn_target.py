@@ -61,7 +61,7 @@ def check_both(sub, observe, device, gen, N, A):
 
 
 @pytest.mark.parametrize("N,A", [(16, 4), (9, 6)])
-@pytest.mark.question("dqn_target", weight=3)
+@pytest.mark.question("dqn_target", weight=5)
 def test_matches_loop(sub, observe, device, gen, N, A):
     """matches a loop over transitions (DQN: max of the target net; double: target net at the online argmax)"""
     check_both(sub, observe, device, gen, N, A)
