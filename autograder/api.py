@@ -58,6 +58,7 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
         outcomes, cell_errors = report.outcomes, report.cell_errors
         result.sandbox.extend(report.notes)  # instructors only, never in what students read
         result.flags = report.flags
+        result.children = report.children
         # Loaded only now: the sandboxed child is forked from this process and must not find the
         # expected values in its memory.
         reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)

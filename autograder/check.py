@@ -37,9 +37,13 @@ class CheckError(Exception):
 
 
 def use(assignment: str) -> None:
-    """Remember which assignment this kernel's notebook is (called by the released setup cell)."""
+    """Remember which assignment this kernel's notebook is, and give torch a thread count that stays fast
+    on a busy machine (``shared.device.set_cpu_threads``); called by the released setup cell."""
+    from shared.device import set_cpu_threads
+
     load_assignment(assignment)  # fail here, loudly, if the bundle lacks it
     _CURRENT[:] = [assignment]
+    set_cpu_threads()
 
 
 class KernelModule(StudentModule):

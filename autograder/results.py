@@ -46,6 +46,7 @@ class GradeResult:
     sandbox: list[str] = field(default_factory=list)  # what the sandbox could not apply: instructors only
     flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
     seconds: float = 0.0
+    children: list[dict] = field(default_factory=list)  # per sandboxed child: sandbox, build, tests, teardown (s)
     only: frozenset[str] | None = None  # the questions graded, when not all were (``grade(questions=...)``)
 
     @property

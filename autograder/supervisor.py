@@ -44,6 +44,10 @@ class RunReport:
     notes: list[str] = field(default_factory=list)  # what the sandbox could not apply
     flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
     restarts: int = 0
+    # one per child, in seconds: fork to module built (set-up), built to done (the tests' own time), done
+    # to reaped and cleaned up (tear-down); what `make bench` reports as the per-question overhead
+    children: list[dict] = field(default_factory=list)
+    _marks: dict[str, float] = field(default_factory=dict)
 
     def flag(self, question: str, what: str) -> None:
         found = self.flags.setdefault(question, [])
@@ -232,6 +236,8 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 read_fd, write_fd = os.pipe()
                 nonce = secrets.token_hex(16)  # events without it were not written by the runner
                 cage = ProcessCage(limits.processes)
+                report._marks.clear()
+                forked = time.monotonic()
                 pid = os.fork()
                 if pid == 0:
                     os.close(read_fd)
@@ -243,6 +249,11 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
                 status = _stop(pid, finished=blame is None)
                 cage.kill_all()  # also what left the process group (setsid, double fork)
                 shutil.rmtree(scratch, ignore_errors=True)  # what it wrote (without a private root) goes now
+                hello, built, done = (report._marks.get(k) for k in ("hello", "built", "done"))
+                if hello is not None and built is not None and done is not None:
+                    report.children.append({"question": question_cases[0].question, "sandbox": hello - forked,
+                                            "build": built - hello, "tests": done - built,
+                                            "teardown": time.monotonic() - done})
                 if blame is None:
                     if not remaining:
                         break
@@ -387,6 +398,7 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
             if kind == "hello" and phase == "hello":
                 report.notes = [_clip(n) for n in (ev.get("notes") or [])[:20]]
                 phase = "build"
+                report._marks["hello"] = now
             elif kind == "cell" and phase == "build":
                 q = _clip(ev.get("q"), 100)
                 current, started, deadline = ("cell", q), now, now + min(left.get(q, 60.0), STARTUP) + GRACE
@@ -396,6 +408,7 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
                 for f in (ev.get("flags") or [])[:20]:
                     report.flag(question, _clip(f))
                 current, deadline, phase = None, now + STARTUP, "tests"
+                report._marks["built"] = now
             elif kind == "start" and phase == "tests" and current is None and remaining \
                     and ev.get("id") == remaining[0].id:
                 case = remaining[0]
@@ -410,6 +423,7 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
                 remaining.remove(case)
                 current, deadline = None, now + STARTUP
             elif kind == "done" and phase == "tests" and current is None and not remaining:
+                report._marks["done"] = now
                 return None
             else:
                 return anomaly(f"{_clip(kind, 40)!s} event out of order")

@@ -7,7 +7,11 @@ Measures, for one assignment:
 - cold: a fresh `python -m autograder grade` process per submission (what a naive Gradescope
   run pays), first with an empty reference cache, then with it warm;
 - warm: submissions graded one after another in one process that has already imported torch
-  (each still in its own sandboxed child), mixing the reference, the blank template and mutants.
+  (each still in its own sandboxed child), mixing the reference, the blank template and mutants;
+- per-question child: what each sandboxed child spends setting up the sandbox, building the module
+  and tearing down, beside its tests' own compute (the reference, whose children all run to the end);
+- gradescope cold: the zip unpacked and prepared as setup.sh does, then `run_autograder` in a fresh
+  process per run, against `python -c "import torch"` in the same runs (the cold ratio).
 Peak memory is the largest resident set of the grader or any child it waited for.
 """
 
@@ -75,6 +79,53 @@ def batch(a, size: int = 120, cold_sample: int = 6) -> None:
           f"{cold_each * size:.0f} s for the class: {cold_each * size / warm:.1f}x slower")
 
 
+def gradescope_cold(a, runs: int = 4) -> None:
+    """The path every Gradescope container pays: the zip unpacked alone and prepared as setup.sh does, then
+    `run_autograder` on the reference in a fresh process, alternated with `python -c "import torch"`."""
+    from autograder.gradescope import build
+    from autograder.release import student_notebook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "autograder"
+        zip_path = build(a, Path(tmp) / f"{a.id}.zip")
+        import zipfile
+
+        zipfile.ZipFile(zip_path).extractall(root / "source")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "COURSE_"))}
+        env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable, PYTHONPATH=str(root / "source"))
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "autograder", "gradescope-prepare", a.id, "--root", str(root)],
+                       cwd=root / "source", env=env, check=True, stdout=subprocess.DEVNULL)
+        prepare = time.perf_counter() - t0
+        (root / "submission").mkdir()
+        (root / "submission" / f"{a.id}.ipynb").write_text(student_notebook(a.solution_path, strip=False))
+        grading, imports = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "import torch"], check=True, env=env)
+            imports.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            subprocess.run(["bash", str(root / "source" / "run_autograder")], check=True, env=env,
+                           stdout=subprocess.DEVNULL)
+            grading.append(time.perf_counter() - t0)
+        result = json.loads((root / "results" / "results.json").read_text())
+    g, i = statistics.median(grading), statistics.median(imports)
+    print(f"gradescope, cold: setup.sh's preparation {prepare:.1f} s once; run_autograder on the reference "
+          f"{g:.2f} s (median of {runs}, score {result['score']:g}) against {i:.2f} s for `import torch`: "
+          f"cold ratio {g / i:.2f}x")
+
+
+def overhead(results) -> None:
+    """Per question, what a sandboxed child costs beyond its tests' own compute."""
+    children = [c for r in results for c in r.children]
+    if not children:
+        return
+    mean = {k: statistics.mean(c[k] for c in children) * 1000 for k in ("sandbox", "build", "tests", "teardown")}
+    print(f"per-question child ({len(children)} children): sandbox set-up {mean['sandbox']:.0f} ms, module build "
+          f"{mean['build']:.0f} ms, tear-down {mean['teardown']:.0f} ms; overhead beyond the tests "
+          f"{mean['sandbox'] + mean['build'] + mean['teardown']:.0f} ms (tests themselves {mean['tests']:.0f} ms)")
+
+
 def main(topic: str = "optimizers") -> int:
     from autograder.api import grade, mutant_submission
     from autograder.manifest import load_assignment
@@ -83,11 +134,11 @@ def main(topic: str = "optimizers") -> int:
     grade(a, a.solution_path)  # reference observations into the cache
     subs = [("reference", a.solution_path), ("blank", a.notebook_path)]
     subs += [(p.stem, mutant_submission(a, p)[1]) for p in sorted(a.mutants_dir.glob("*.py"))]
-    times = []
+    times, results = [], []
     t0 = time.perf_counter()
     for _name, sub in subs:
         t = time.perf_counter()
-        grade(a, sub)
+        results.append(grade(a, sub))
         times.append(time.perf_counter() - t)
     total = time.perf_counter() - t0
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -95,11 +146,13 @@ def main(topic: str = "optimizers") -> int:
     print(f"warm, {len(subs)} submissions in one process: {total:.2f} s, per submission mean "
           f"{statistics.mean(times):.3f} s, median {statistics.median(times):.3f} s, max {max(times):.3f} s")
     print(f"peak RSS: warm grader {parent:.0f} MB, largest sandboxed child {child:.0f} MB")
+    overhead(results[:1])  # the reference: every child builds and runs to the end
 
     with tempfile.TemporaryDirectory() as cache:
         t_cold, peak = cold(topic, str(a.solution_path), cache)
     print(f"cold, one process, one submission: {t_cold:6.2f} s (the reference is computed in every grading "
           f"process, whose seeds are its own), peak RSS {peak:.0f} MB")
+    gradescope_cold(a)
     batch(a)
     return 0
 

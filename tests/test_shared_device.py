@@ -67,3 +67,25 @@ def test_cuda_device_when_available() -> None:
     assert torch.cuda.get_device_name(0) in describe_device(device)
     with pytest.raises(RuntimeError, match="CUDA device"):
         get_device(f"cuda:{torch.cuda.device_count()}")
+
+
+def test_set_cpu_threads_leaves_room_on_a_busy_machine(monkeypatch):
+    """Half the cores (at least one), unless OMP_NUM_THREADS or the caller says otherwise."""
+    import os
+
+    from shared.device import set_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(2)))
+        assert set_cpu_threads() == 1 and torch.get_num_threads() == 1
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(6)))
+        assert set_cpu_threads() == 3
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+        assert set_cpu_threads() == 8
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        assert set_cpu_threads() == 2
+        assert set_cpu_threads(5) == 5
+    finally:
+        torch.set_num_threads(before)
