@@ -125,12 +125,18 @@ def _all_op_names() -> frozenset[str]:
     return frozenset(torch._C._dispatch_get_all_op_names())
 
 
+@functools.cache
+def _overload_index() -> dict[str, tuple[str, ...]]:
+    """``name`` -> its overloads as ``name.overload`` (``name`` for the default), for every ``aten::`` op; built
+    once per process (every test's forbid window asks, and a scan of all operators takes milliseconds)."""
+    index: dict[str, list[str]] = {}
+    for full in _all_op_names():
+        if full.startswith("aten::"):
+            base, _, overload = full.removeprefix("aten::").partition(".")
+            index.setdefault(base, []).append(f"{base}.{overload}" if overload else base)
+    return {base: tuple(sorted(names)) for base, names in index.items()}
+
+
 def overloads(op: str) -> list[str]:
     """Every registered overload of ``aten::<op>`` as ``name.overload`` (``name`` for the default)."""
-    name = op.removeprefix("aten::")
-    found = []
-    for full in _all_op_names():
-        base, _, overload = full.removeprefix("aten::").partition(".")
-        if full.startswith("aten::") and base == name:
-            found.append(f"{base}.{overload}" if overload else base)
-    return sorted(found)
+    return list(_overload_index().get(op.removeprefix("aten::"), ()))

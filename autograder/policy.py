@@ -892,6 +892,9 @@ def prepare(forbidden: dict[str, tuple[str, ...]]) -> None:
     _index({t.key for t in targets if t.kind != "class"} | switches)  # one pass over sys.modules, here
     _files_of(targets)
     _install_kernels(union)
+    from .kernels import _overload_index
+
+    _overload_index()  # the operators' overloads, listed here once instead of in every child
 
 
 # What could switch the dispatcher's check of forbidden kernels off (``guard_dispatch`` guards them).
