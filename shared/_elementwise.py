@@ -106,6 +106,22 @@ def fmt(v: Any) -> str:
     return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e4 else f"{v:.4e}"
 
 
+def fmt_pair(got: Any, want: Any) -> tuple[str, str]:
+    """Both values formatted with as many digits as it takes to see that they differ (a near miss such as
+    1.000012 against 1.000031 is not shown as "got 1.0000, expected 1.0000")."""
+    a, b = fmt(got), fmt(want)
+    if a != b or isinstance(got, (bool, np.bool_, int, np.integer)):
+        return a, b
+    x, y = float(got), float(want)
+    if x == y or not (np.isfinite(x) and np.isfinite(y)):
+        return a, b
+    for digits in range(5, 18):
+        a, b = f"{x:.{digits}g}", f"{y:.{digits}g}"
+        if a != b:
+            break
+    return a, b
+
+
 def _where(index: tuple[int, ...], complex_parts: bool) -> str:
     part = ""
     if complex_parts:
@@ -123,7 +139,7 @@ def compare_values(a: Values, e: Values, name: str, rtol: float, atol: float) ->
         if count == 0:
             return None
         index = tuple(int(i) for i in np.argwhere(differ)[0])
-        got, want = fmt(a.array[index]), fmt(e.array[index])
+        got, want = fmt_pair(a.array[index], e.array[index])
         if e.array.ndim == 0:
             return f"{name}: got {got}, expected {want}"
         share = f"{count} of {total} elements ({100 * count / total:.1f}%) differ"
@@ -184,7 +200,7 @@ def compare_values(a: Values, e: Values, name: str, rtol: float, atol: float) ->
         return f"{name}: expected {fmt(ev[i])}{_where(i, complex_parts)}, got {fmt(av[i])}"
 
     i = tuple(int(j) for j in np.unravel_index(np.argmax(np.where(bad, err, -1.0)), err.shape))
-    got, want, worst = fmt(av[i]), fmt(ev[i]), float(err[i])
+    (got, want), worst = fmt_pair(av[i], ev[i]), float(err[i])
     rule = f"atol={atol:g} + rtol={rtol:g}*|expected|"
     if e.array.ndim == 0 and not complex_parts:
         return f"{name}: got {got}, expected {want} (abs error {worst:.1e} exceeds {rule})"

@@ -321,3 +321,14 @@ def test_cuda_tensors() -> None:
     assert compare(cuda + 5e-5, cuda) is None  # float32 on cuda: 10x atol
     msg = compare(cuda, e, check_device=True)
     assert msg is not None and "expected device cpu" in msg
+
+
+def test_a_near_miss_shows_digits_that_differ():
+    """"got 1.0000, expected 1.0000" teaches nothing: the message shows as many digits as the difference needs."""
+    from shared._elementwise import compare_values, from_tensor
+
+    msg = compare_values(from_tensor(torch.tensor([1.000012], dtype=torch.float64)),
+                         from_tensor(torch.tensor([1.000031], dtype=torch.float64)), "y", rtol=1e-7, atol=1e-9)
+    assert "got 1.00001, expected 1.00003" in msg, msg
+    msg = compare_values(from_tensor(torch.tensor(2.5)), from_tensor(torch.tensor(3.5)), "y", rtol=1e-5, atol=1e-8)
+    assert "got 2.5000, expected 3.5000" in msg, msg
