@@ -13,7 +13,7 @@ TOPICS  := $(notdir $(patsubst %/,%,$(dir $(wildcard assignments/*/assignment.to
 
 STUDENT ?= build/student
 
-.PHONY: setup demo test validate release snapshots student grade check mutants bench notebook-times lint clean gradescope term-demo
+.PHONY: setup demo test validate new-topic release snapshots student grade check mutants bench notebook-times lint clean gradescope term-demo
 
 setup: $(STAMP)
 
@@ -37,6 +37,11 @@ validate: setup
 	@test -n "$(HW)" || (echo "usage: make validate HW=<topic>"; exit 2)
 	$(PYTHON) -m pytest -q -n auto --dist loadgroup tests/test_validation.py tests/test_notebooks.py \
 	    tests/test_gradescope.py $(wildcard tests/test_$(HW)_reference.py) -k "$(HW)"
+
+# The files of a new assignment: an example question that already passes `make validate HW=<topic>`.
+new-topic: setup
+	@test -n "$(HW)" || (echo "usage: make new-topic HW=<topic>"; exit 2)
+	$(PYTHON) -m autograder new-topic $(HW)
 
 release: setup
 	$(PYTHON) -m autograder release $(or $(HW),$(TOPICS))

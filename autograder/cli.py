@@ -252,6 +252,28 @@ def undeclared_dependents(a, device: str = "cpu") -> dict[str, list[str]]:
     return out
 
 
+def cmd_new_topic(args) -> int:
+    from .collect import collect
+    from .manifest import load_assignment
+    from .reference import write_snapshots
+    from .release import release
+    from .scaffold import new_topic
+
+    try:
+        written = new_topic(args.topic, args.title)
+    except (ValueError, FileExistsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    a = load_assignment(args.topic)
+    written += [release(a), write_snapshots(a, collect(a, hidden=False))]
+    for path in written:
+        print(f"wrote {path.relative_to(a.repo)}")
+    print(f"added {a.id} to course.toml and the README's table of topics. Next: replace the example question "
+          f"(docs/authoring.md), then `make release HW={a.id}`, `make snapshots HW={a.id}` and "
+          f"`make validate HW={a.id}`")
+    return 0
+
+
 def cmd_gradescope(args) -> int:
     from .gradescope import build, verify
     from .manifest import load_assignment
@@ -342,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     s = sp.add_parser("snapshots", help="write the public tests' reference observations")
     s.add_argument("topics", nargs="*")
     s.set_defaults(func=cmd_snapshots)
+
+    nt = sp.add_parser("new-topic", help="the files of a new assignment (an example question that passes the "
+                       "validation suite), its course.toml and README rows, its released notebook and snapshots")
+    nt.add_argument("topic")
+    nt.add_argument("--title", help="the assignment's title (default: made from the id)")
+    nt.set_defaults(func=cmd_new_topic)
 
     m = sp.add_parser("mutants", help="grade the mutants (caught?) and correct variants (full marks?) of a topic")
     m.add_argument("topic")
