@@ -44,8 +44,8 @@ class RunReport:
     notes: list[str] = field(default_factory=list)  # what the sandbox could not apply
     flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
     restarts: int = 0
-    # one per child, in seconds: fork to module built (set-up), built to done (the tests' own time), done
-    # to reaped and cleaned up (tear-down); what `make bench` reports as the per-question overhead
+    # one per child, in seconds: fork to hello (sandbox), to module built (build), to done (the tests' own
+    # time), to reaped and cleaned up (teardown); what `make bench` reports as the per-question overhead
     children: list[dict] = field(default_factory=list)
     _marks: dict[str, float] = field(default_factory=dict)
 
