@@ -21,7 +21,8 @@ def repo(tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(TOY_REPO, repo)
     (repo / "course.toml").write_text('topics = ["toy"]\n')
-    (repo / "README.md").write_text("# Course\n\n| topic | questions |\n| --- | --- |\n| `toy` | add, scale |\n\nMore.\n")
+    (repo / "README.md").write_text(
+        "# Course\n\n| topic | questions |\n| --- | --- |\n| `toy` | add, scale |\n\nMore.\n")
     return repo
 
 
