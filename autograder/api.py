@@ -113,3 +113,10 @@ def grade_without(topic: str | Assignment, question: str, device: str = "cpu") -
     sub.graded[question] = blank[question]
     return grade(a, sub, device, label=f"{a.id} without {question}")
 
+
+
+def lost_elsewhere(a: Assignment, question: str, result: GradeResult) -> dict[str, tuple[float, float]]:
+    """Questions that lost points in ``result`` although they neither are ``question`` nor declare that they
+    build on it (``depends_on``): where a change to that one cell may not cost points."""
+    allowed = {question} | a.dependents(question)
+    return {q: (s, m) for q, (s, m) in result.questions.items() if q not in allowed and s < m}

@@ -192,13 +192,13 @@ class MutantRow:
 def grade_rows(a, paths: list[Path], kind: str, device: str = "cpu", *, whole: bool = False) -> Iterator[MutantRow]:
     """Grade mutants (``kind="mutant"``) or variants one by one, as CI does (``api.grade_mutant``: the
     target question and what builds on it, or every question with ``whole``)."""
-    from .api import grade_mutant
+    from .api import grade_mutant, lost_elsewhere
 
     for path in paths:
         target, r = grade_mutant(a, path, device, whole=whole)
         s, m = r.questions[target]
-        allowed = {target} | a.dependents(target) if kind == "mutant" else set()
-        others = [q for q, (qs, qm) in r.questions.items() if q not in allowed and qs < qm]
+        others = (list(lost_elsewhere(a, target, r)) if kind == "mutant"  # a variant may lose points nowhere
+                  else [q for q, (qs, qm) in r.questions.items() if qs < qm])
         yield MutantRow(kind, path.stem, target, s, m, others, mutant_headers(path), r)
 
 
@@ -241,12 +241,11 @@ def cmd_mutants(args) -> int:
 def undeclared_dependents(a, device: str = "cpu") -> dict[str, list[str]]:
     """Questions whose tests lose points when another question's cell is blank although they do not declare
     that they build on it (``api.grade_without``): a mutant of that question could cost points there."""
-    from .api import grade_without
+    from .api import grade_without, lost_elsewhere
 
     out = {}
     for q in a.graded:
-        allowed = {q.id} | a.dependents(q.id)
-        lost = [o for o, (s, m) in grade_without(a, q.id, device).questions.items() if o not in allowed and s < m]
+        lost = list(lost_elsewhere(a, q.id, grade_without(a, q.id, device)))
         if lost:
             out[q.id] = lost
     return out

@@ -147,29 +147,41 @@ def run(topic: str, root: Path) -> Path:
         return path
 
 
+def unpack_prepared(path: Path, a: Assignment, tmp: Path) -> tuple[Path, dict[str, str]] | str:
+    """The zip unpacked alone into ``tmp/autograder/source`` and prepared as ``setup.sh`` does (with this
+    interpreter instead of a fresh venv): the ``/autograder``-shaped root and the environment that runs its
+    ``run_autograder``; or why the preparation failed."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp / "autograder"
+    with zipfile.ZipFile(path) as z:
+        z.extractall(root / "source")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTHON", "COURSE_"))}
+    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable, AUTOGRADER_CACHE=str(tmp / "cache"))
+    prep = subprocess.run([sys.executable, "-m", "autograder", "gradescope-prepare", a.id, "--root", str(root)],
+                          cwd=root / "source", env=env, capture_output=True, text=True, timeout=1800)
+    if prep.returncode:
+        return f"{a.id}: setup.sh's preparation fails: {(prep.stderr or prep.stdout).strip()[-800:]}"
+    return root, env
+
+
 def verify(path: Path, a: Assignment) -> list[str]:
     """The zip as Gradescope receives it: unpacked alone into an ``/autograder``-shaped folder, prepared as
     ``setup.sh`` does (with this interpreter instead of a fresh venv), the reference graded at full
     marks and the blank template at zero through ``run_autograder``. What went wrong (empty: nothing)."""
-    import os
     import subprocess
-    import sys
     import tempfile
 
     from .release import student_notebook
 
     problems = []
     with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
-        root = Path(tmp) / "autograder"
-        with zipfile.ZipFile(path) as z:
-            z.extractall(root / "source")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "PYTHON", "COURSE_"))}
-        env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable,
-                   AUTOGRADER_CACHE=str(Path(tmp) / "cache"))
-        prep = subprocess.run([sys.executable, "-m", "autograder", "gradescope-prepare", a.id, "--root", str(root)],
-                              cwd=root / "source", env=env, capture_output=True, text=True, timeout=1800)
-        if prep.returncode:
-            return [f"{a.id}: setup.sh's preparation fails: {(prep.stderr or prep.stdout).strip()[-800:]}"]
+        unpacked = unpack_prepared(path, a, Path(tmp))
+        if isinstance(unpacked, str):
+            return [unpacked]
+        root, env = unpacked
         blank = (root / "source" / "assignments" / a.id / f"{a.id}.ipynb").read_text()
         for label, text, want in (("reference", student_notebook(a.solution_path, strip=False), "full"),
                                   ("blank template", blank, "zero")):

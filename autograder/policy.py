@@ -897,12 +897,15 @@ def prepare(forbidden: dict[str, tuple[str, ...]]) -> None:
     _overload_index()  # the operators' overloads, listed here once instead of in every child
 
 
-# What could switch the dispatcher's check of forbidden kernels off (``guard_dispatch`` guards them).
-DISPATCH_SWITCHES = ("torch._C._ExcludeDispatchKeyGuard", "torch._C.ExcludeDispatchKeyGuard",
-                     "torch._C._ForceDispatchKeyGuard", "torch._C._SetExcludeDispatchKeyGuard",
-                     "torch._C._dispatch_tls_set_dispatch_key_excluded",
-                     "torch._C._dispatch_tls_set_dispatch_key_included", "torch._C._DisableAutocast",
-                     "torch.set_autocast_enabled", "torch._C._dispatch_library")
+# What could switch the dispatcher's check of forbidden kernels off, and when a call of it is refused to
+# graded code (``guard_dispatch`` turns each kind into its rule).
+DISPATCH_SWITCHES = {
+    "torch._C._ExcludeDispatchKeyGuard": "names the key", "torch._C.ExcludeDispatchKeyGuard": "names the key",
+    "torch._C._ForceDispatchKeyGuard": "any arguments", "torch._C._SetExcludeDispatchKeyGuard": "is the key",
+    "torch._C._dispatch_tls_set_dispatch_key_excluded": "is the key",
+    "torch._C._dispatch_tls_set_dispatch_key_included": "is the key", "torch._C._DisableAutocast": "always",
+    "torch.set_autocast_enabled": "the autocast device", "torch._C._dispatch_library": "the aten library",
+}
 
 
 # ============================================================================ kernels at the dispatcher
@@ -1045,23 +1048,15 @@ def guard_dispatch() -> None:
         return bool(args) and isinstance(args[0], str) and args[0].split(":")[0] in (AUTOCAST_DEVICE, "privateuse1")
 
     C = torch._C
-    rules = {
-        "torch._C._ExcludeDispatchKeyGuard": has_key, "torch._C.ExcludeDispatchKeyGuard": has_key,
-        "torch._C._ForceDispatchKeyGuard": lambda args: bool(args),
-        "torch._C._SetExcludeDispatchKeyGuard": is_key,
-        "torch._C._dispatch_tls_set_dispatch_key_excluded": is_key,
-        "torch._C._dispatch_tls_set_dispatch_key_included": is_key,
-        "torch._C._DisableAutocast": lambda args: True,
-        "torch.set_autocast_enabled": autocast_device,
-        "torch._C._dispatch_library": lambda args: len(args) > 1 and args[1] in ("aten", "_"),
-    }
-    assert set(rules) == set(DISPATCH_SWITCHES)
+    rules = {"names the key": has_key, "any arguments": lambda args: bool(args), "is the key": is_key,
+             "always": lambda args: True, "the autocast device": autocast_device,
+             "the aten library": lambda args: len(args) > 1 and args[1] in ("aten", "_")}
     found = {dotted: f for dotted in DISPATCH_SWITCHES if (f := _lookup(dotted)) is not None}
     _index({id(obj) for _holder, _attr, obj in found.values()})  # one pass (none after `prepare`)
     for dotted, (holder, attr, obj) in found.items():
         if id(obj) in _GUARD_KEYS:
             continue
-        _ask("rule", dotted, obj, rules[dotted])
+        _ask("rule", dotted, obj, rules[DISPATCH_SWITCHES[dotted]])
         g = _remember(dotted, _rule_guard(dotted, obj))
         _GUARD_KEYS[id(g)] = dotted
         for d, name in _INDEX.get(id(obj), ()):

@@ -221,8 +221,7 @@ def new_topic(topic: str, title: str | None = None, repo: Path = REPO) -> list[P
         **{repo / "autograder" / topic / "mutants" / f"{name}.py": _mutant(name, why, body)
            for name, (why, body) in MUTANTS.items()},
     }
-    existing = [p for p in files if p.exists()] + ([repo / "assignments" / topic] if (
-        repo / "assignments" / topic).exists() else [])
+    existing = [p for p in (repo / "assignments" / topic, *files) if p.exists()]
     if existing:
         raise FileExistsError(f"{topic} exists already ({existing[0].relative_to(repo)}): nothing was written")
     for path, text in files.items():

@@ -82,20 +82,16 @@ def batch(a, size: int = 120, cold_sample: int = 6) -> None:
 def gradescope_cold(a, runs: int = 4) -> None:
     """The path every Gradescope container pays: the zip unpacked alone and prepared as setup.sh does, then
     `run_autograder` on the reference in a fresh process, alternated with `python -c "import torch"`."""
-    from autograder.gradescope import build
+    from autograder.gradescope import build, unpack_prepared
     from autograder.release import student_notebook
 
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "autograder"
         zip_path = build(a, Path(tmp) / f"{a.id}.zip")
-        import zipfile
-
-        zipfile.ZipFile(zip_path).extractall(root / "source")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOGRADER_", "COURSE_"))}
-        env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable, PYTHONPATH=str(root / "source"))
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "autograder", "gradescope-prepare", a.id, "--root", str(root)],
-                       cwd=root / "source", env=env, check=True, stdout=subprocess.DEVNULL)
+        unpacked = unpack_prepared(zip_path, a, Path(tmp))
+        if isinstance(unpacked, str):
+            raise RuntimeError(unpacked)
+        root, env = unpacked
         prepare = time.perf_counter() - t0
         (root / "submission").mkdir()
         (root / "submission" / f"{a.id}.ipynb").write_text(student_notebook(a.solution_path, strip=False))

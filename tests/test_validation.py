@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.api import grade, grade_mutant, grade_without
+from autograder.api import grade, grade_mutant, grade_without, lost_elsewhere
 from autograder.cli import keeps_at_most, mutant_headers
 from autograder.collect import collect
 from autograder.manifest import list_topics, load_assignment
@@ -113,8 +113,7 @@ def test_other_questions_do_not_use_its_cell(topic, question):
     assert not r.errors, r.errors
     s, m = r.questions[question]
     assert s < m, f"the blank {question} cell keeps all its points:\n{r.table()}"
-    allowed = {question} | a.dependents(question)  # integration questions declare what they build on
-    others = {q: v for q, v in r.questions.items() if q not in allowed and v[0] < v[1]}
+    others = lost_elsewhere(a, question, r)  # integration questions declare what they build on
     assert not others, f"without the {question} cell, {others} lose points too (declare depends_on):\n{r.table()}"
 
 
