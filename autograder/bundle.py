@@ -411,7 +411,7 @@ def requirement_gaps(folder: Path) -> list[str]:
 def _kernel(folder: Path, python: Path) -> dict:
     """A Jupyter kernel spec running ``python``; returns the environment that makes it ``course-student``."""
     spec = folder / "kernels" / "course-student"
-    spec.mkdir(parents=True)
+    spec.mkdir(parents=True, exist_ok=True)  # the same topic may run again from the same bundle
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "course student bundle", "language": "python"}))
