@@ -152,7 +152,7 @@ def install():
     consumers, consumer_folders = FRAME_CONSUMERS, FRAME_CONSUMER_FOLDERS
     code_returning = CODE_RETURNING
     introspection, frame_attrs, error = INTROSPECTION, FRAME_ATTRS, ForbiddenAPIError
-    own_pid = str(os.getpid())
+    getpid, str_ = os.getpid, str  # asked each time: a process forked after install (one per question) has its own
     writable_or_links = ("/dev/", "/scratch", "/tmp", "/var/tmp", "/run", str(os.getcwd()))
     busy: list[int] = []
     refusals: list[str] = []
@@ -214,7 +214,7 @@ def install():
         if not resolved.startswith("/proc/"):
             return False
         pid = resolved.split("/")[2]
-        return (pid.isdigit() and pid != own_pid) or resolved.endswith(("/mem", "/pagemap"))
+        return (pid.isdigit() and pid != str_(getpid())) or resolved.endswith(("/mem", "/pagemap"))
 
     def same_source(source, filename: str) -> bool:
         if not isinstance_(source, (bytes, str)):

@@ -277,7 +277,7 @@ def _keeper():
     message), ("get", key), ("freeze",), ("watch", module, names), ("watched", question),
     ("refusals",). Replies are (ok, value).
     """
-    getframe, frozenset_, getpid = sys._getframe, frozenset, os.getpid
+    getframe, frozenset_, getpid, getppid = sys._getframe, frozenset, os.getpid, os.getppid
     frozen: dict = {}  # pid -> test files: a forked child freezes its own, after its parent collected the tests
     responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
     originals: dict = {}
@@ -331,6 +331,13 @@ def _keeper():
             elif op == "freeze":
                 frozen.setdefault(getpid(), frozenset_(guard.TRUSTED_FILES))
                 reply = (True, None)
+            elif op == "adopt":  # a process forked by a grader process that built the module: its parent's are its own
+                parent = getppid()
+                if parent in frozen:
+                    frozen[getpid()] = frozen[parent]
+                if parent in watched:
+                    watched[getpid()] = watched[parent]
+                reply = (True, None)
             elif op == "watch":
                 watched.setdefault(getpid(), (cmd[1], cmd[2]))  # first wins, per process (a child builds its own)
                 reply = (True, None)
@@ -382,6 +389,14 @@ def _checked(key):
     if not ok:
         raise value
     return value
+
+
+def adopt() -> None:
+    """In a process the grading child forked after building the module (engine only): the test files
+    its parent froze and the module it watches are this process's too (they are kept per process)."""
+    _ask("adopt")
+    if _FILE_RULE:
+        _FILE_RULE[0]({}, "adopt")
 
 
 def refusals() -> list[str]:
@@ -678,7 +693,7 @@ def _install_file_rule():
     getframe, fsdecode, isabs, join, getcwd = sys._getframe, os.fsdecode, os.path.isabs, os.path.join, os.getcwd
     normpath, realpath, isinstance_, code_type = os.path.normpath, os.path.realpath, isinstance, types.CodeType
     sha = hashlib.sha256
-    getpid = os.getpid
+    getpid, getppid = os.getpid, os.getppid
     frozen: dict = {}  # pid -> test files, as in the keeper
     responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
     files: dict[str, str] = {}  # path -> module name
@@ -686,8 +701,11 @@ def _install_file_rule():
     sources: dict[int, dict[bytes, str]] = {}  # length -> digest -> module name
     busy: list = []
 
-    def register(entries: dict[str, str], freeze: bool) -> None:
-        if freeze:
+    def register(entries: dict[str, str], freeze: bool | str) -> None:
+        if freeze == "adopt":
+            if getppid() in frozen:
+                frozen[getpid()] = frozen[getppid()]
+        elif freeze:
             frozen.setdefault(getpid(), frozenset(guard.TRUSTED_FILES))
         for path, name in entries.items():
             if normpath(path) in files:

@@ -3,11 +3,11 @@
 What is applied where it can be, and reported (never silently skipped) where it cannot:
 a new session (so the whole process group can be killed), stdout/stderr to a capped file,
 a clean environment and a command line that says nothing about the host, rlimits (memory,
-CPU, file size, core, processes), a new empty network namespace, a new root holding only an
-allow-list of paths with a size-limited scratch tmpfs (``confine.build_root``), a PID namespace
-with its own /proc, the user ``nobody`` when the grader is root and Python is readable to it,
-and, whatever the uid, no capability, ``no_new_privs`` and a system-call filter
-(``confine.drop_privileges``).
+CPU, file size, core; processes where no cgroup cages them), a new empty network namespace,
+a new root holding only an allow-list of paths with a size-limited scratch tmpfs
+(``confine.build_root``), a PID namespace with its own /proc, the user ``nobody`` when the
+grader is root and Python is readable to it, and, whatever the uid, no capability,
+``no_new_privs`` and a system-call filter (``confine.drop_privileges``).
 """
 
 from __future__ import annotations
@@ -65,6 +65,18 @@ def _vm_size_bytes() -> int:
         if line.startswith("VmSize:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def _processes_of(uid: int) -> int:
+    """How many processes the user ``uid`` has on this machine now (RLIMIT_NPROC counts them all)."""
+    count = 0
+    for status in glob.glob("/proc/[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            for line in Path(status).read_text().splitlines():
+                if line.startswith("Uid:"):
+                    count += line.split()[1] == str(uid)
+                    break
+    return count
 
 
 def _limit(which: int, value: int) -> None:
@@ -148,13 +160,14 @@ def _scrub_command_line() -> None:
         os.close(fd)
 
 
-def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list[str]:
+def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int, caged: bool = False) -> list[str]:
     """Apply the boundary to the current (child) process; return notes on what degraded.
 
     ``scratch`` is an empty folder the parent made: the child's new root is mounted on it (or,
     where no mount namespace may be made, the child works in it). Every inherited file
     descriptor but ``keep_fd`` (the result channel) is closed, so the child cannot write into the
-    grader's terminal, logs or gradebook.
+    grader's terminal, logs or gradebook. ``caged``: a cgroup bounds this run's processes (then the
+    per-user process limit, which counts every process of the user on the machine, is not needed).
     """
     notes: list[str] = []
     os.setsid()
@@ -189,6 +202,7 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
                               "and no private root could show it to nobody")
         if drop:
             os.chown(scratch, NOBODY, NOBODY)
+        others = 0 if caged else _processes_of(uid)
     else:
         home = "/scratch"
         if drop and idmap_failed:
@@ -197,6 +211,7 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
             why_not_nobody = (f"runs as root without capabilities: nobody cannot read {idmap_failed[0].split(':')[0]}"
                               f" and the kernel refused to show it through an idmapped mount ({idmap_failed[0]}); "
                               "make it readable to other users to get uid isolation too")
+        others = 0 if caged else _processes_of(uid)  # counted while this /proc still shows the machine
         why = enter_pid_namespace()  # needs the private mount namespace for its own /proc (hardened there)
         if why:
             notes.append(f"processes not isolated: the submission can see other processes (no PID namespace: {why})")
@@ -237,10 +252,14 @@ def enter(scratch: Path, limits: Limits, device_type: str, keep_fd: int) -> list
             notes.append(f"graded code runs as uid 0 and could change the host ({exposed}): allowed by "
                          "--allow-root-child")
     notes += drop_privileges(NOBODY if drop else None)
-    try:
-        _limit(resource.RLIMIT_NPROC, limits.processes)
-    except (ValueError, OSError):
-        notes.append("process count not limited")
+    # RLIMIT_NPROC counts every process of the uid on the machine (other gradings' children, a student's
+    # desktop): where a cgroup cages the run, its pids.max bounds the run's own processes and a fork bomb in
+    # one grading cannot starve another's forks; elsewhere the uid may start ``processes`` more than it has
+    if not caged:
+        try:
+            _limit(resource.RLIMIT_NPROC, others + limits.processes)
+        except (ValueError, OSError):
+            notes.append("process count not limited")
     return notes
 
 

@@ -44,10 +44,11 @@ class RunReport:
     notes: list[str] = field(default_factory=list)  # what the sandbox could not apply
     flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
     restarts: int = 0
-    # one per child, in seconds: fork to hello (sandbox), to module built (build), to done (the tests' own
-    # time), to reaped and cleaned up (teardown); what `make bench` reports as the per-question overhead
+    # one per question, in seconds: its share of the child's sandbox set-up (fork to hello) and module build,
+    # the fork of its own process, its tests, its end until reaped and cleared (teardown); what `make bench`
+    # reports as the per-question overhead
     children: list[dict] = field(default_factory=list)
-    _marks: dict[str, float] = field(default_factory=dict)
+    _marks: dict = field(default_factory=dict)
 
     def flag(self, question: str, what: str) -> None:
         found = self.flags.setdefault(question, [])
@@ -86,7 +87,11 @@ def snapshot():
 def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases: list[Case],
            assignment: Assignment, device: str, skip_cells: dict[str, str], budgets: dict[str, float],
            limits: Limits, scratch: Path, salt: str, pristine) -> None:
-    """Runs in the forked child; never returns."""
+    """Runs in the forked child (the submission's zygote); never returns.
+
+    It enters the sandbox and builds the module once, then forks one process per question from
+    that state, waits for it and clears what it left before the next (on CUDA, which a fork
+    cannot inherit, it runs its one question itself)."""
     code = 0
     try:
         cage.join()  # first, before anything the submission could fork from
@@ -97,7 +102,10 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         from .notebook import build_module
         from .runner import run_cases
 
-        dumps, write = json.dumps, os.write  # bound now: a submission may replace them later
+        # bound now: a submission's cells may replace them later
+        dumps, write, fork, waitpid, exit_, getpid, kill = (json.dumps, os.write, os.fork, os.waitpid, os._exit,
+                                                           os.getpid, os.kill)
+        suppress, sigkill, groups = contextlib.suppress, signal.SIGKILL, _by_question(cases)
 
         def emit(event: dict) -> None:
             data = (dumps({**event, "k": nonce}, allow_nan=True) + "\n").encode()
@@ -110,7 +118,7 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
                 data = data[write(write_fd, data):]
 
         try:
-            notes = sandbox.enter(scratch, limits, device, keep_fd=write_fd)
+            notes = sandbox.enter(scratch, limits, device, keep_fd=write_fd, caged=cage.path is not None)
         except sandbox.Refused as e:
             emit({"ev": "refused", "why": str(e)})
             return
@@ -120,7 +128,7 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         from .guard import install
 
         drain = install()  # from here on, untrusted code cannot reach frames, gc lists, ctypes or /proc/*/mem
-        from .policy import guard_dispatch
+        from .policy import adopt, guard_dispatch
 
         guard_dispatch()  # and cannot switch off the dispatcher's check of forbidden kernels
         emit({"ev": "hello", "notes": notes})
@@ -147,8 +155,35 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         mod._errors.update(skip_cells)  # cells an earlier child died in: say why their names are missing
         flags = drain() + replaced
         emit({"ev": "built", "errors": dict(mod._errors), "flags": flags})
-        run_cases(cases, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit, pristine=pristine, drain=drain,
-                  salt=salt)
+        namespace_init = getpid() == 1  # the init of its own PID namespace: every other process there is the run's
+        for group in groups:
+            question = group[0].question
+            inline = dev.type == "cuda"  # a forked child cannot use the CUDA its parent initialised
+            pid = 0 if inline else fork()
+            if pid == 0:
+                status = 0
+                try:
+                    if not inline:
+                        adopt()  # the test files frozen and the module watched before the cells ran
+                    emit({"ev": "begin", "q": question})
+                    run_cases(group, mod, dev, forbidden=forbidden, budgets=budgets, emit=emit, pristine=pristine,
+                              drain=drain, salt=salt)
+                except BaseException:  # noqa: BLE001 - the parent sees the missing "end" and reports it
+                    import traceback
+
+                    traceback.print_exc()
+                    status = 70 << 8
+                if not inline:
+                    exit_(status >> 8)
+            else:
+                status = waitpid(pid, 0)[1]
+                if namespace_init:  # what the question's processes started ends with them
+                    with suppress(OSError):
+                        kill(-1, sigkill)
+                    with suppress(ChildProcessError):
+                        while True:
+                            waitpid(-1, 0)
+            emit({"ev": "reaped", "q": question, "status": status})
         emit({"ev": "done"})
     except BaseException:  # noqa: BLE001 - the parent sees the missing "done" and reports it
         import traceback
@@ -211,7 +246,12 @@ def _describe_exit(status: int) -> str:
 
 def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, device: str = "cpu",
                    limits: Limits | None = None, salt: str = "") -> RunReport:
-    """Run ``cases`` against ``sub`` in sandboxed children; return what they reported."""
+    """Run ``cases`` against ``sub`` in sandboxed children; return what they reported.
+
+    One sandboxed child builds the module and forks a process per question from it (no state of
+    one question's tests reaches another's). When it dies or overruns, what was running is blamed
+    and a fresh child takes what is left.
+    """
     limits = limits or Limits(memory_mb=assignment.memory_mb)
     limits_cpu = sum(q.time_limit for q in assignment.graded) + STARTUP
     limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu))})
@@ -222,65 +262,84 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     budgets = {q.id: q.time_limit for q in assignment.questions}
     used: dict[str, float] = {}
     skip_cells: dict[str, str] = {}  # question -> why its cell is no longer run
+    idle_deaths: dict[str, int] = {}  # question -> deaths between its tests
+    pending = [c for group in _by_question(cases) for c in group]  # in the order the child runs them
     scratch_root = Path(tempfile.mkdtemp(prefix="grade-"))
     try:
-        for question_cases in _by_question(cases):  # one child per question: no state carries over
-            remaining = list(question_cases)
-            idle_deaths = 0
-            while remaining:
-                scratch = scratch_root / f"run{report.restarts}"
-                from .sandbox import prepare_scratch
+        while pending:
+            # on CUDA a child runs one question itself (a fork cannot inherit CUDA), elsewhere all that is left
+            remaining = list(_by_question(pending)[0] if device != "cpu" else pending)
+            scratch = scratch_root / f"run{report.restarts}"
+            from .sandbox import prepare_scratch
 
-                prepare_scratch(scratch)
-                left = {q: budgets[q] - used.get(q, 0.0) for q in budgets}
-                read_fd, write_fd = os.pipe()
-                nonce = secrets.token_hex(16)  # events without it were not written by the runner
-                cage = ProcessCage(limits.processes)
-                report._marks.clear()
-                forked = time.monotonic()
-                pid = os.fork()
-                if pid == 0:
-                    os.close(read_fd)
-                    _child(write_fd, nonce, cage, sub, remaining, assignment, device, skip_cells, left, limits, scratch,
-                           salt, pristine)
-                os.close(write_fd)
-                blame = _watch(pid, read_fd, nonce, remaining, report, used, left, remaining[0].question)
+            prepare_scratch(scratch)
+            left = {q: budgets[q] - used.get(q, 0.0) for q in budgets}
+            read_fd, write_fd = os.pipe()
+            nonce = secrets.token_hex(16)  # events without it were not written by the runner
+            cage = ProcessCage(limits.processes)
+            report._marks.clear()
+            report._marks["fork"] = time.monotonic()
+            pid = os.fork()
+            if pid == 0:
                 os.close(read_fd)
-                status = _stop(pid, finished=blame is None)
-                cage.kill_all()  # also what left the process group (setsid, double fork)
-                shutil.rmtree(scratch, ignore_errors=True)  # what it wrote (without a private root) goes now
-                hello, built, done = (report._marks.get(k) for k in ("hello", "built", "done"))
-                if hello is not None and built is not None and done is not None:
-                    report.children.append({"question": question_cases[0].question, "sandbox": hello - forked,
-                                            "build": built - hello, "tests": done - built,
-                                            "teardown": time.monotonic() - done})
-                if blame is None:
-                    if not remaining:
-                        break
-                    blame = ("idle", "", "the grading process stopped before running every test")
-                kind, item, why = blame
-                if kind == "refused":
-                    from .sandbox import Refused
+                _child(write_fd, nonce, cage, sub, remaining, assignment, device, skip_cells, left, limits, scratch,
+                       salt, pristine)
+            os.close(write_fd)
+            blame = _watch(pid, read_fd, nonce, remaining, report, used, left)
+            os.close(read_fd)
+            status = _stop(pid, finished=blame is None)
+            cage.kill_all()  # also what left the process group (setsid, double fork)
+            shutil.rmtree(scratch, ignore_errors=True)  # what it wrote (without a private root) goes now
+            report._marks["cleaned"] = time.monotonic()
+            _timings(report)
+            pending = [c for c in pending if c.id not in report.outcomes]
+            if blame is None:
+                if not remaining:
+                    continue
+                blame = ("idle", remaining[0].question, "the grading process stopped before running every test")
+            kind, item, why = blame
+            if kind == "refused":
+                from .sandbox import Refused
 
-                    raise Refused(why)
-                reason = why or _describe_exit(status)
-                if kind == "cell":
-                    skip_cells[item] = report.cell_errors[item] = f"the cell did not finish running: {reason}"
-                elif kind == "test":
-                    report.outcomes[item] = {"id": item, "status": "crashed" if why is None else "timeout",
-                                             "message": reason, "obs": [], "seconds": 0.0}
-                    remaining = [c for c in remaining if c.id != item]
-                else:  # died between items or before starting: nothing to blame, do not loop forever
-                    idle_deaths += 1
-                    if idle_deaths >= 2 or kind == "startup":
-                        for c in remaining:
+                raise Refused(why)
+            lost = report._marks.pop("lost", None)  # how the question's own process ended, when it ended early
+            reason = why or _describe_exit(int(lost) if lost is not None else status)
+            if kind == "cell":
+                skip_cells[item] = report.cell_errors[item] = f"the cell did not finish running: {reason}"
+            elif kind == "test":
+                report.outcomes[item] = {"id": item, "status": "crashed" if why is None else "timeout",
+                                         "message": reason, "obs": [], "seconds": 0.0}
+            else:  # died between items or before starting: nothing to blame, do not loop forever
+                question = item or pending[0].question
+                idle_deaths[question] = idle_deaths.get(question, 0) + 1
+                if idle_deaths[question] >= 2 or kind == "startup":
+                    for c in pending:
+                        if c.question == question:
                             report.outcomes[c.id] = {"id": c.id, "status": "error", "obs": [], "seconds": 0.0,
                                                      "message": f"not run: {reason}"}
-                        remaining = []
-                report.restarts += 1
+            pending = [c for c in pending if c.id not in report.outcomes]
+            report.restarts += 1
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
     return report
+
+
+def _timings(report: RunReport) -> None:
+    """Per question that ran to its end: its share of the child's sandbox and module build, the fork of
+    its own process, its tests, and what passed from its last test until it was reaped (with its share
+    of the child's own end and clean-up)."""
+    marks = report._marks
+    questions = marks.get("questions", [])
+    if "hello" not in marks or "built" not in marks or not questions:
+        return
+    share = 1 / len(questions)
+    previous = marks["built"]
+    ending = marks["cleaned"] - marks["done"] if "done" in marks else 0.0  # the child's own end, shared
+    for q, begin, last, reaped in questions:
+        report.children.append({"question": q, "sandbox": (marks["hello"] - marks["fork"]) * share,
+                                "build": (marks["built"] - marks["hello"]) * share, "fork": begin - previous,
+                                "tests": last - begin, "teardown": reaped - last + ending * share})
+        previous = reaped
 
 
 def _by_question(cases: list[Case]) -> list[list[Case]]:
@@ -345,51 +404,60 @@ def _end_event(ev: dict, case: Case) -> dict:
 
 
 def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunReport, used: dict[str, float],
-           left: dict[str, float], question: str):
+           left: dict[str, float]):
     """Consume one child's events. Returns None when it finished, else (kind, item, reason).
 
-    The child must say, in this order: ``hello``, ``cell``/``built``, then for each test in the
-    order given ``start`` and ``end``, then ``done``. Anything else that carries the channel's
-    secret (an event out of order, a test that was not started, one that is not next) means
-    graded code forged the channel: the child is stopped and the question flagged. Lines
-    without the secret are ignored (and flagged: the runner never writes them).
+    The child must say, in this order: ``hello``, ``cell``/``built``, then for each question in the
+    order given ``begin``, for each of its tests ``start`` and ``end``, and ``reaped``; then ``done``.
+    Anything else that carries the channel's secret (an event out of order, a test that was not
+    started, one that is not next) means graded code forged the channel: the child is stopped and
+    the question flagged. Lines without the secret are ignored (and flagged: the runner never
+    writes them). A question's process that is reaped before its last test ended died there.
     """
     by_id = {c.id: c for c in remaining}
     lines = Lines()
     current: tuple[str, str] | None = ("startup", "")
-    phase = "hello"  # what may come next: hello -> build -> tests -> (done)
+    phase = "hello"  # what may come next: hello -> build -> (between -> tests)* -> done
     started = time.monotonic()
     deadline = started + STARTUP
+    asked = remaining[0].question if remaining else ""  # the question running (or next)
+    begun = last = 0.0
+    report._marks["questions"] = []
+
+    def stopped(kind: str, item: str):
+        return (kind, item) if kind != "idle" else ("idle", item or asked)
 
     def anomaly(what: str):
-        report.flag(question, f"channel anomaly: {what}")
+        report.flag(asked, f"channel anomaly: {what}")
         _kill(pid)
-        kind, item = current or ("idle", "")
-        return kind, item, f"{question}: the grading process reported something it never sends ({what})"
+        kind, item = current or ("idle", asked)
+        return (*stopped(kind, item), f"{asked}: the grading process reported something it never sends ({what})")
 
     while True:
         timeout = deadline - time.monotonic()
         if timeout <= 0:
             _kill(pid)
-            kind, item = current
+            kind, item = current or ("idle", asked)
             q = by_id[item].question if kind == "test" else item
             why = f"{q}: time limit exceeded" if kind in ("test", "cell") else "the grader timed out starting"
             if kind == "test":
                 used[q] = used.get(q, 0.0) + (time.monotonic() - started)
-            return kind, item, why
+            elif kind == "idle":
+                why = f"{asked}: the grading process stopped answering between tests"
+            return (*stopped(kind, item), why)
         ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
             continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:  # EOF: the child is gone
-            return (*current, None) if current else ("idle", "", None)
+            return (*stopped(*(current or ("idle", asked))), None)
         for line in lines.feed(chunk):
             try:
                 ev = json.loads(line)
             except (ValueError, RecursionError):
                 ev = None
             if not isinstance(ev, dict) or ev.get("k") != nonce:
-                report.flag(question, "data on the result channel that the runner did not write")
+                report.flag(asked, "data on the result channel that the runner did not write")
                 continue
             kind = ev.get("ev")
             now = time.monotonic()
@@ -405,12 +473,15 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
             elif kind == "built" and phase == "build":
                 errors = ev.get("errors") if isinstance(ev.get("errors"), dict) else {}
                 report.cell_errors.update({_clip(k, 100): _clip(v) for k, v in list(errors.items())[:100]})
-                for f in (ev.get("flags") or [])[:20]:
-                    report.flag(question, _clip(f))
-                current, deadline, phase = None, now + STARTUP, "tests"
+                for q in dict.fromkeys(c.question for c in remaining):  # every question's tests see this build
+                    for f in (ev.get("flags") or [])[:20]:
+                        report.flag(q, _clip(f))
+                current, deadline, phase = None, now + STARTUP, "between"
                 report._marks["built"] = now
+            elif kind == "begin" and phase == "between" and remaining and ev.get("q") == remaining[0].question:
+                asked, begun, last, phase, deadline = remaining[0].question, now, now, "tests", now + STARTUP
             elif kind == "start" and phase == "tests" and current is None and remaining \
-                    and ev.get("id") == remaining[0].id:
+                    and ev.get("id") == remaining[0].id and remaining[0].question == asked:
                 case = remaining[0]
                 budget = left.get(case.question, 60.0) - used.get(case.question, 0.0)
                 current, started, deadline = ("test", case.id), now, now + max(budget, 0.0) + GRACE
@@ -419,14 +490,23 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
                 used[case.question] = used.get(case.question, 0.0) + (now - started)
                 report.outcomes[case.id] = _end_event(ev, case)
                 for f in (ev.get("flags") or [])[:20]:
-                    report.flag(question, _clip(f))
+                    report.flag(case.question, _clip(f))
                 remaining.remove(case)
-                current, deadline = None, now + STARTUP
-            elif kind == "done" and phase == "tests" and current is None and not remaining:
+                current, deadline, last = None, now + STARTUP, now
+            elif kind == "reaped" and phase == "tests" and ev.get("q") == asked:
+                status = ev.get("status")
+                if current is not None or (remaining and remaining[0].question == asked):  # it died early
+                    report._marks["lost"] = status if isinstance(status, int) and 0 <= status < 1 << 16 else 0
+                    _kill(pid)
+                    return (*stopped(*(current or ("idle", asked))), None)
+                report._marks["questions"].append((asked, begun, last, now))
+                phase, deadline = "between", now + STARTUP
+                asked = remaining[0].question if remaining else asked
+            elif kind == "done" and phase == "between" and current is None and not remaining:
                 report._marks["done"] = now
                 return None
             else:
                 return anomaly(f"{_clip(kind, 40)!s} event out of order")
         if lines.overlong:
             lines.overlong = 0
-            report.flag(question, "an event larger than the channel allows")
+            report.flag(asked, "an event larger than the channel allows")

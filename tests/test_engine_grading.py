@@ -308,9 +308,11 @@ def test_says_so_without_a_pid_namespace(toy, toy_notebook, monkeypatch):
 
 
 def test_submission_sees_only_its_own_processes(toy, toy_notebook):
-    """In its own PID namespace (where the grader may make one) a submission is process 1 and alone."""
+    """In its own PID namespace (where the grader may make one) a submission sees only its own processes: while
+    its cells run, itself as process 1; while a question's tests run, that process and the one it was forked from."""
     cell = ("# GRADED: add\nimport os\nSEEN = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
-            "def add(a, b):\n    assert SEEN == [os.getpid()], SEEN\n    return a + b\n")
+            "def add(a, b):\n    now = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+            "    assert SEEN == [1] and now == [1, os.getpid()], (SEEN, now)\n    return a + b\n")
     r = grade(toy, toy_notebook(add=cell))
     if any("not isolated" in n or "not confined" in n for n in r.sandbox):
         pytest.skip("no PID namespace here: " + "; ".join(r.sandbox))
