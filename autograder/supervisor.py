@@ -1,9 +1,11 @@
-"""The parent side of grading: fork a sandboxed child per question of a submission, read its events, survive it.
+"""The parent side of grading: fork a sandboxed child per submission, read its events, survive it.
 
-The child streams JSON lines (``cell``, ``built``, ``start``, ``end``, ``done``). If it dies or
-overruns a deadline, the parent kills its whole process group, blames the cell or test that
-was running, and forks a fresh child for what is left. The parent never imports student code
-and never runs a torch operation, so forking it stays safe (see ENGINE_FACTS.md).
+The child builds the module once and forks a process per question from it; together they stream
+JSON lines (``hello``, ``cell``, ``built``, then per question ``begin``, ``start``/``end`` per test
+and ``reaped``, then ``done``). If the child or a question's process dies or overruns a deadline,
+the parent kills the child's whole process group, blames the cell or test that was running, and
+forks a fresh child for what is left. The parent never imports student code and never runs a torch
+operation, so forking it stays safe (see ENGINE_FACTS.md).
 """
 
 from __future__ import annotations

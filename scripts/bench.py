@@ -8,8 +8,8 @@ Measures, for one assignment:
   run pays), first with an empty reference cache, then with it warm;
 - warm: submissions graded one after another in one process that has already imported torch
   (each still in its own sandboxed child), mixing the reference, the blank template and mutants;
-- per-question child: what each sandboxed child spends setting up the sandbox, building the module
-  and tearing down, beside its tests' own compute (the reference, whose children all run to the end);
+- per question: its share of the submission's sandboxed child (sandbox set-up, module build), the fork
+  of its own process and its tear-down, beside its tests' own compute (the reference, which runs to the end);
 - gradescope cold: the zip unpacked and prepared as setup.sh does, then `run_autograder` in a fresh
   process per run, against `python -c "import torch"` in the same runs (the cold ratio).
 Peak memory is the largest resident set of the grader or any child it waited for.
@@ -112,14 +112,17 @@ def gradescope_cold(a, runs: int = 4) -> None:
 
 
 def overhead(results) -> None:
-    """Per question, what a sandboxed child costs beyond its tests' own compute."""
+    """Per question, what grading costs beyond its tests' own compute: its share of the sandboxed child's
+    set-up and module build (one per submission), the fork of its own process and its tear-down."""
     children = [c for r in results for c in r.children]
     if not children:
         return
-    mean = {k: statistics.mean(c[k] for c in children) * 1000 for k in ("sandbox", "build", "tests", "teardown")}
-    print(f"per-question child ({len(children)} children): sandbox set-up {mean['sandbox']:.0f} ms, module build "
-          f"{mean['build']:.0f} ms, tear-down {mean['teardown']:.0f} ms; overhead beyond the tests "
-          f"{mean['sandbox'] + mean['build'] + mean['teardown']:.0f} ms (tests themselves {mean['tests']:.0f} ms)")
+    keys = ("sandbox", "build", "fork", "tests", "teardown")
+    mean = {k: statistics.mean(c[k] for c in children) * 1000 for k in keys}
+    print(f"per question ({len(children)} questions): sandbox set-up {mean['sandbox']:.0f} ms and module build "
+          f"{mean['build']:.0f} ms (its share of the submission's child), fork {mean['fork']:.0f} ms, tear-down "
+          f"{mean['teardown']:.0f} ms; overhead beyond the tests "
+          f"{sum(mean[k] for k in keys if k != 'tests'):.0f} ms (tests themselves {mean['tests']:.0f} ms)")
 
 
 def main(topic: str = "optimizers") -> int:
@@ -142,7 +145,7 @@ def main(topic: str = "optimizers") -> int:
     print(f"warm, {len(subs)} submissions in one process: {total:.2f} s, per submission mean "
           f"{statistics.mean(times):.3f} s, median {statistics.median(times):.3f} s, max {max(times):.3f} s")
     print(f"peak RSS: warm grader {parent:.0f} MB, largest sandboxed child {child:.0f} MB")
-    overhead(results[:1])  # the reference: every child builds and runs to the end
+    overhead(results[:1])  # the reference: every question runs to the end
 
     with tempfile.TemporaryDirectory() as cache:
         t_cold, peak = cold(topic, str(a.solution_path), cache)
