@@ -31,9 +31,9 @@ from .notebook import Submission
 from .policy import prepare
 from .sandbox import Limits
 
-# Imported once in the warm parent so that no child pays for them (torch.optim imports
-# torch._dynamo on the first optimizer, about a second). Imports only: no torch op runs here.
-WARM_MODULES = ("numpy.random", "torch.nn.functional", "torch.optim", "torch._dynamo", "torch.linalg",
+# Imported once in the warm parent so that no child pays for them. Imports only: no torch op runs here.
+# torch.optim's optimizers ask torch._dynamo for two eager no-ops: a stand-in answers (``dynamo_standin``).
+WARM_MODULES = ("numpy.random", "torch.nn.functional", "torch.optim", "torch.linalg",
                 "shared", "shared.models", "_pytest.outcomes", "autograder.guard", "autograder.runner")
 GRACE = 2.0  # seconds past a soft deadline before the child is killed
 STARTUP = 60.0  # seconds the child may take to start and build the module (CUDA init included)
@@ -66,6 +66,9 @@ def warm_up(solution: Path | None = None) -> None:
     so a student's ``import matplotlib.pyplot as plt`` costs the child nothing.
     """
     os.environ.setdefault("MPLBACKEND", "Agg")
+    from .dynamo_standin import install
+
+    install()
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)

@@ -1,0 +1,79 @@
+"""A stand-in for ``torch._dynamo`` in the grading process, which never compiles.
+
+Every ``torch.optim`` optimizer imports ``torch._dynamo`` (the compiler's front end: about 1.1 s
+and 150 MB, nearly as much as torch itself) for two calls that do nothing in eager mode:
+``graph_break()`` around ``step`` and ``disable(fn)`` around ``add_param_group`` and friends. A
+Gradescope container pays that import for every submission. ``install`` puts this stand-in where
+the module would be: it answers those two calls as eager mode does and imports the real module the
+moment anything else is asked of it (an attribute, a submodule, ``torch.compile``), after which
+every call goes to the real one, including through functions it wrapped before.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+import types
+
+NAME = "torch._dynamo"
+
+
+class _StandIn(types.ModuleType):
+    def __getattr__(self, name: str):  # anything but the eager no-ops below: the real module answers
+        if name.startswith("__") and name.endswith("__") and name != "__path__":  # what scanners of
+            raise AttributeError(name)  # sys.modules ask (__file__, __wrapped__); __path__: a submodule's import
+        return getattr(_real(), name)
+
+
+STAND_IN = _StandIn(NAME, __doc__)
+
+
+def _real():
+    """The real ``torch._dynamo``, imported now if the stand-in still holds its place."""
+    if sys.modules.get(NAME) is STAND_IN:
+        del sys.modules[NAME]
+        return importlib.import_module(NAME)
+    return sys.modules[NAME] if NAME in sys.modules else importlib.import_module(NAME)
+
+
+def _loaded() -> bool:
+    return sys.modules.get(NAME, STAND_IN) is not STAND_IN
+
+
+def graph_break() -> None:
+    """Eager mode: nothing to break."""
+    if _loaded():
+        _real().graph_break()
+
+
+def disable(fn=None, recursive: bool = True, *, reason=None, wrapping: bool = True):
+    """Eager mode: ``fn`` runs as it is (once the real module is loaded, under its ``disable``)."""
+    if fn is None:
+        return functools.partial(disable, recursive=recursive, reason=reason, wrapping=wrapping)
+
+    def call(*args, **kwargs):
+        if _loaded():
+            return _real().disable(fn, recursive)(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return functools.wraps(fn)(call) if wrapping else call
+
+
+def is_compiling() -> bool:
+    return _real().is_compiling() if _loaded() else False
+
+
+STAND_IN.graph_break = graph_break
+STAND_IN.disable = disable
+STAND_IN.is_compiling = is_compiling
+
+
+def install() -> bool:
+    """Put the stand-in in place (after torch: its import must not meet it) unless the real module is
+    already imported; whether it is in place."""
+    import torch  # noqa: F401
+
+    if NAME not in sys.modules:
+        sys.modules[NAME] = STAND_IN
+    return sys.modules[NAME] is STAND_IN
