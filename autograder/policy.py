@@ -223,9 +223,16 @@ def _make_judge(trusted_files):
     library = guard.judge_files(_LIBRARY_ROOTS, (), frozenset())
     here, engine = _HERE, _ENGINE_DIRS
     dirname, normpath = os.path.dirname, os.path.normpath
+    engine_files: dict[str, bool] = {}  # file name -> whether it is the engine's (a pure function of the name)
+
+    def in_engine(name: str) -> bool:
+        found = engine_files.get(name)
+        if found is None:
+            found = engine_files[name] = dirname(normpath(name)) in engine
+        return found
 
     def decides(name: str) -> bool:  # the engine or a test file, even where installed into site-packages
-        return dirname(normpath(name)) in engine or name in trusted_files()
+        return in_engine(name) or name in trusted_files()
 
     def responsible(frame) -> str | None:
         """The file that answers for a call: the first frame, walking out from the call, that is not a
@@ -238,7 +245,7 @@ def _make_judge(trusted_files):
             if name in here:
                 frame = frame.f_back
                 continue
-            if code.co_name in BOUNDARIES and dirname(normpath(name)) in engine:
+            if code.co_name in BOUNDARIES and in_engine(name):
                 caller = frame.f_back  # it counts only where the engine itself called it
                 while caller is not None and library(caller.f_code.co_filename) and not decides(
                         caller.f_code.co_filename):
@@ -254,7 +261,7 @@ def _make_judge(trusted_files):
     def trusted(name: str | None) -> bool:
         if name is None:
             return False
-        return name in trusted_files() or dirname(normpath(name)) in engine
+        return name in trusted_files() or in_engine(name)
 
     return responsible, trusted
 
@@ -316,6 +323,8 @@ def _keeper():
                 reply = (True, None)
             elif op == "get":
                 reply = (True, originals.get(cmd[1]))
+            elif op == "get_all":  # one caller check for a whole window's originals
+                reply = (True, [originals.get(k) for k in cmd[1]])
             elif op == "on":
                 for k in cmd[1]:
                     active.setdefault(k, []).append(cmd[2])
@@ -620,6 +629,7 @@ def _installed(targets: list[_Target]):
     """Put every target's guard in place (class members, module attributes, sys.modules); undo on exit."""
     undo: list = []
     _index({t.key for t in targets if t.kind != "class"})
+    originals = dict(zip(keys := [t.key for t in targets if t.kind != "class"], _ask("get_all", keys)))
     try:
         for t in targets:
             if t.kind == "class":
@@ -631,7 +641,7 @@ def _installed(targets: list[_Target]):
                         setattr(cls, name, g)
                         undo.append((cls, name, current))
                 continue
-            original, g = _ask("get", t.key), _GUARDS[t.key]
+            original, g = originals[t.key], _GUARDS[t.key]
             for d, name in _INDEX.get(t.key, ()):
                 if d.get(name) is original:
                     d[name] = g

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from operator import is_
 
 MODULES = ("builtins", "math", "json", "os", "signal", "time", "numpy", "torch", "torch.nn", "torch.nn.functional",
            "torch.nn.init", "torch.linalg", "torch.fft", "torch.testing", "torch.optim", "torch.autograd",
@@ -54,6 +55,9 @@ class Pristine:
                     seen.add(id(target))
                     self.saved.append((label, target, dict(vars(target))))
         self.modules = {name: sys.modules.get(name) for name in MODULES}
+        # per saved target, its keys and values as last found clean: the same objects again (a test that
+        # touched nothing) are clean without looking at each attribute
+        self.clean: list[tuple[tuple, tuple] | None] = [None] * len(self.saved)
 
     def restore(self) -> list[str]:
         """Put back what was swapped; return the dotted names that had been (empty if none)."""
@@ -66,8 +70,12 @@ class Pristine:
                 sys.modules[name] = mod
                 changed.append(f"sys.modules[{name!r}]")
 
-        for label, obj, attrs in self.saved:
+        for i, (label, obj, attrs) in enumerate(self.saved):
             current = vars(obj)
+            clean = self.clean[i]
+            if clean is not None and len(current) == len(clean[0]) and all(map(is_, current, clean[0])) \
+                    and all(map(is_, current.values(), clean[1])):
+                continue
             for key, value in attrs.items():
                 now = current.get(key, _MISSING)
                 if now is not value and not is_guard(now):  # a forbidden API's guard stays (policy)
@@ -84,6 +92,8 @@ class Pristine:
                         delattr(obj, key)
                     except (AttributeError, TypeError):
                         pass
+            current = vars(obj)
+            self.clean[i] = (tuple(current), tuple(current.values()))
         return changed
 
 

@@ -117,16 +117,16 @@ def run_cases(cases: list[Case], sub, device: torch.device, *, forbidden: dict[s
               drain: Callable[[], list[str]] = list, salt: str = "") -> None:
     """Run cases in order within each question's remaining time budget, emitting start/end events.
 
-    ``pristine`` (a ``Pristine`` snapshot) undoes the submission's monkeypatches before each test,
-    and after it: a test during which graded code replaced part of the libraries the tests rely
+    ``pristine`` (a ``Pristine`` snapshot) undoes the submission's monkeypatches before the first test
+    and after each test: a test during which graded code replaced part of the libraries the tests rely
     on (pytest's ``raises``, ``torch.allclose``, the engine) fails, since its checks may have been
     disabled. ``drain`` hands over the audit guard's refusals; they, forbidden-API attempts and
     such replacements go to the grader as integrity flags (instructors see them, students do not).
     """
     used: dict[str, float] = {}
+    if pristine is not None:
+        pristine.restore()  # after each test too: what a test changed reaches no later test
     for case in cases:
-        if pristine is not None:
-            pristine.restore()
         left = budgets.get(case.question, 60.0) - used.get(case.question, 0.0)
         emit({"ev": "start", "id": case.id})
         if left <= 0:

@@ -39,8 +39,11 @@ def seed_everything(seed: int) -> None:
     seed = _check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % _NUMPY_SEED_RANGE)
-    torch.manual_seed(seed)
-    torch.cuda.manual_seed_all(seed)
+    if torch.cuda.is_available():
+        torch.manual_seed(seed)  # CPU, and every CUDA device (lazily: CUDA is not started for it)
+        torch.cuda.manual_seed_all(seed)
+    else:  # only the CPU generator to seed: torch.manual_seed would also queue a lazy seed for every other
+        torch.random.default_generator.manual_seed(seed)  # backend, recording the Python stack each time
 
 
 def _get_states() -> dict[str, Any]:
