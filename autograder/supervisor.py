@@ -222,14 +222,28 @@ def _stop(pid: int, finished: bool) -> int:
     for p in inner:
         with contextlib.suppress(OSError):
             os.kill(p, signal.SIGKILL)
-    deadline = time.monotonic() + (1.0 if waiter or finished else 0.0)
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status
-        time.sleep(0.005)
+    wait = 1.0 if waiter or finished else 0.0
+    if wait and _exited(pid, wait):
+        return os.waitpid(pid, 0)[1]
     _kill(pid)
     return os.waitpid(pid, 0)[1]
+
+
+def _exited(pid: int, timeout: float) -> bool:
+    """Whether the child ``pid`` ends within ``timeout`` seconds (woken by its end where the kernel has
+    pidfds, else polled)."""
+    with contextlib.suppress(AttributeError, OSError):
+        fd = os.pidfd_open(pid)
+        try:
+            return bool(select.select([fd], [], [], timeout)[0])
+        finally:
+            os.close(fd)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return True
+        time.sleep(0.005)
+    return False
 
 
 def _pid_namespace(pid: int) -> str:
