@@ -6,15 +6,20 @@ and 150 MB, nearly as much as torch itself) for two calls that do nothing in eag
 Gradescope container pays that import for every submission. ``install`` puts this stand-in where
 the module would be: it answers those two calls as eager mode does and imports the real module the
 moment anything else is asked of it (an attribute, a submodule, ``torch.compile``), after which
-every call goes to the real one, including through functions it wrapped before.
+every call goes to the real one, including through functions it wrapped before. An assignment whose
+tests or reference use ``torch.func`` and the like (``needed``) gets the real module in the grading
+process instead: imported in a question's process it would cost that process the second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import re
 import sys
 import types
+from pathlib import Path
 
 NAME = "torch._dynamo"
 
@@ -30,11 +35,42 @@ STAND_IN = _StandIn(NAME, __doc__)
 
 
 def _real():
-    """The real ``torch._dynamo``, imported now if the stand-in still holds its place."""
+    """The real ``torch._dynamo``, imported now if the stand-in still holds its place.
+
+    Its import wraps ``torch.manual_seed`` (for compiled code); the eager original is put back, so an
+    import in the middle of a test is no change to the libraries tests rely on (``pristine``)."""
     if sys.modules.get(NAME) is STAND_IN:
+        import torch
+
+        before = dict(vars(torch))
         del sys.modules[NAME]
-        return importlib.import_module(NAME)
+        real = importlib.import_module(NAME)
+        for key, value in before.items():
+            if vars(torch).get(key) is not value:
+                setattr(torch, key, value)
+        return real
     return sys.modules[NAME] if NAME in sys.modules else importlib.import_module(NAME)
+
+
+# What reaches the compiler's front end in eager mode too (torch.func's transforms, activation
+# checkpointing, compiling): an assignment whose tests or reference use them gets the real module.
+NEEDS_COMPILER = re.compile(r"\btorch\.func\b|\bfunctional_call\b|\bvmap\b|\bjac(rev|fwd)\b|\bhessian\b"
+                            r"|torch\.utils\.checkpoint|\btorch\.compile\b|\b_dynamo\b|\btorch\.export\b")
+
+
+def needed(sources: list[Path]) -> bool:
+    """Whether these files (an assignment's tests and reference) use what needs the real module."""
+    for path in sources:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            if NEEDS_COMPILER.search(path.read_text()):
+                return True
+    return False
+
+
+def load() -> None:
+    """The real module, in place of the stand-in if it is there (a grader process that grades an
+    assignment which needs it, after one that did not)."""
+    _real()
 
 
 def _loaded() -> bool:

@@ -59,16 +59,20 @@ class RunReport:
 
 
 @functools.cache
-def warm_up(solution: Path | None = None) -> None:
+def warm_up(solution: Path | None = None, compiler: bool = False) -> None:
     """Import, once per grader process, what every child would otherwise import itself.
 
     Besides WARM_MODULES, the import-only cells of the (trusted) reference solution run here,
-    so a student's ``import matplotlib.pyplot as plt`` costs the child nothing.
+    so a student's ``import matplotlib.pyplot as plt`` costs the child nothing. ``compiler``: the
+    assignment's tests use what needs the real ``torch._dynamo`` (else a stand-in answers).
     """
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from .dynamo_standin import install
+    from . import dynamo_standin
 
-    install()
+    if compiler:
+        dynamo_standin.load()
+    else:
+        dynamo_standin.install()
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
@@ -78,6 +82,15 @@ def warm_up(solution: Path | None = None) -> None:
         for cell in read_submission(solution).imports:
             with contextlib.suppress(Exception):
                 exec(compile(cell.source, str(solution), "exec"), {})
+
+
+@functools.cache
+def _needs_compiler(assignment: Assignment) -> bool:
+    from .dynamo_standin import needed
+
+    tests = [p for d in (assignment.public_tests, assignment.hidden_tests) if d.is_dir()
+             for p in d.rglob("*.py")]
+    return needed([assignment.solution_path, *tests])
 
 
 def snapshot():
@@ -274,7 +287,7 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
     limits = limits or Limits(memory_mb=assignment.memory_mb)
     limits_cpu = sum(q.time_limit for q in assignment.graded) + STARTUP
     limits = Limits(**{**limits.__dict__, "cpu_seconds": int(min(limits.cpu_seconds, limits_cpu))})
-    warm_up(assignment.solution_path)
+    warm_up(assignment.solution_path, _needs_compiler(assignment))
     prepare({q.id: q.forbidden for q in assignment.questions})  # the forbidden APIs' guards, before forking
     pristine = snapshot()
     report = RunReport()
