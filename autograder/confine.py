@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import time
@@ -402,13 +403,16 @@ def drop_privileges(uid: int | None) -> list[str]:
     return notes
 
 
-def _seccomp() -> list[str]:
+@functools.cache
+def seccomp_filter():
+    """The child's system-call filter, built once per grader process (libseccomp resolves every call's
+    number: about 15 ms with its import), so a forked child only loads it; or why it cannot be built."""
     try:
         import errno
 
         import pyseccomp as sc
     except (ImportError, OSError) as e:
-        return [f"system calls not filtered (libseccomp unavailable: {e})"]
+        return f"libseccomp unavailable: {e}"
     try:
         f = sc.SyscallFilter(sc.ALLOW)
         for name in REFUSED_SYSCALLS:
@@ -418,8 +422,18 @@ def _seccomp() -> list[str]:
             f.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
         with contextlib.suppress(Exception):
             f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    except Exception as e:  # noqa: BLE001 - the library refused: say so
+        return str(e)
+    return f
+
+
+def _seccomp() -> list[str]:
+    f = seccomp_filter()
+    if isinstance(f, str):
+        return [f"system calls not filtered ({f})"]
+    try:
         f.load()
-    except Exception as e:  # noqa: BLE001 - the kernel or library refused: say so
+    except Exception as e:  # noqa: BLE001 - the kernel refused: say so
         return [f"system calls not filtered ({e})"]
     return []
 

@@ -34,7 +34,7 @@ from .sandbox import Limits
 # Imported once in the warm parent so that no child pays for them. Imports only: no torch op runs here.
 # torch.optim's optimizers ask torch._dynamo for two eager no-ops: a stand-in answers (``dynamo_standin``).
 WARM_MODULES = ("numpy.random", "torch.nn.functional", "torch.optim", "torch.linalg",
-                "shared", "shared.models", "_pytest.outcomes", "autograder.guard", "autograder.runner")
+                "shared", "shared.models", "_pytest.outcomes", "autograder.guard", "autograder.runner", "pyprctl")
 GRACE = 2.0  # seconds past a soft deadline before the child is killed
 STARTUP = 60.0  # seconds the child may take to start and build the module (CUDA init included)
 
@@ -76,6 +76,9 @@ def warm_up(solution: Path | None = None, compiler: bool = False) -> None:
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    from .confine import seccomp_filter
+
+    seccomp_filter()  # built here, loaded by each child
     if solution is not None and solution.exists():
         from .notebook import read_submission
 
