@@ -307,6 +307,21 @@ def test_says_so_without_a_pid_namespace(toy, toy_notebook, monkeypatch):
         assert any("processes not isolated" in n for n in r.sandbox), r.sandbox
 
 
+def test_processes_a_question_started_end_with_it(toy, toy_notebook):
+    """A process that one question's tests leave running (a forked sleeper) is gone before the next question's
+    tests run: they see only their own process and the one it was forked from."""
+    add = ("# GRADED: add\nimport os, time\n"
+           "def add(a, b):\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)\n    return a + b\n")
+    scale = ("# GRADED: scale\nimport os\nclass Scale(torch.nn.Module):\n    def __init__(self, n):\n"
+             "        super().__init__()\n        self.weight = torch.nn.Parameter(torch.ones(n))\n"
+             "    def forward(self, x):\n        now = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+             "        assert now == [1, os.getpid()], now\n        return x * self.weight\n")
+    r = grade(toy, toy_notebook(add=add, scale=scale))
+    if any("not isolated" in n or "not confined" in n for n in r.sandbox):
+        pytest.skip("no PID namespace here: " + "; ".join(r.sandbox))
+    assert scores(r) == {"add": 2.0, "scale": 3.0}, r.table()
+
+
 def test_submission_sees_only_its_own_processes(toy, toy_notebook):
     """In its own PID namespace (where the grader may make one) a submission sees only its own processes: while
     its cells run, itself as process 1; while a question's tests run, that process and the one it was forked from."""
