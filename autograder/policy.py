@@ -280,9 +280,9 @@ def _keeper():
     """Holds the originals of guarded objects and what is forbidden now; answers through ``send``.
 
     Commands: ("call", key) -> the original if the caller may use it; admin commands (only for
-    a trusted caller, i.e. the engine): ("put", key, obj), ("on", keys, message), ("off", keys,
-    message), ("get", key), ("freeze",), ("watch", module, names), ("watched", question),
-    ("refusals",). Replies are (ok, value).
+    a trusted caller, i.e. the engine): ("put", key, obj), ("on", [(keys, message), ...]),
+    ("off", [(keys, message), ...]), ("get", key), ("get_all", keys), ("freeze",), ("adopt",),
+    ("watch", module, names), ("watched", question), ("refusals",). Replies are (ok, value).
     """
     getframe, frozenset_, getpid, getppid = sys._getframe, frozenset, os.getpid, os.getppid
     frozen: dict = {}  # pid -> test files: a forked child freezes its own, after its parent collected the tests
@@ -325,17 +325,19 @@ def _keeper():
                 reply = (True, originals.get(cmd[1]))
             elif op == "get_all":  # one caller check for a whole window's originals
                 reply = (True, [originals.get(k) for k in cmd[1]])
-            elif op == "on":
-                for k in cmd[1]:
-                    active.setdefault(k, []).append(cmd[2])
+            elif op == "on":  # [(keys, message), ...]: a whole window in one caller check
+                for ks, msg in cmd[1]:
+                    for k in ks:
+                        active.setdefault(k, []).append(msg)
                 reply = (True, None)
             elif op == "off":
-                for k in cmd[1]:
-                    msgs = active.get(k, [])
-                    if cmd[2] in msgs:
-                        msgs.remove(cmd[2])
-                    if not msgs:
-                        active.pop(k, None)
+                for ks, msg in cmd[1]:
+                    for k in ks:
+                        msgs = active.get(k, [])
+                        if msg in msgs:
+                            msgs.remove(msg)
+                        if not msgs:
+                            active.pop(k, None)
                 reply = (True, None)
             elif op == "freeze":
                 frozen.setdefault(getpid(), frozenset_(guard.TRUSTED_FILES))
@@ -894,8 +896,8 @@ def forbid(apis: tuple[str, ...], question: str):
         by_message: dict[str, list] = {}
         for k in keys:
             by_message.setdefault(message[k], []).append(k)
-        for msg, ks in by_message.items():
-            _ask("on", ks, msg)
+        window = [(ks, msg) for msg, ks in by_message.items()]
+        _ask("on", window)
         try:
             mod, names = _ask("watched", question)
             for name in names:
@@ -906,8 +908,7 @@ def forbid(apis: tuple[str, ...], question: str):
                                             "question asks you to implement yourself")
             yield
         finally:
-            for msg, ks in by_message.items():
-                _ask("off", ks, msg)
+            _ask("off", window)
 
 
 def prepare(forbidden: dict[str, tuple[str, ...]]) -> None:
