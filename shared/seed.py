@@ -39,11 +39,17 @@ def seed_everything(seed: int) -> None:
     seed = _check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % _NUMPY_SEED_RANGE)
-    if torch.cuda.is_available():
-        torch.manual_seed(seed)  # CPU, and every CUDA device (lazily: CUDA is not started for it)
+    if _accelerator():
+        torch.manual_seed(seed)  # CPU and the accelerators' generators (CUDA lazily: it is not started for it)
         torch.cuda.manual_seed_all(seed)
     else:  # only the CPU generator to seed: torch.manual_seed would also queue a lazy seed for every other
         torch.random.default_generator.manual_seed(seed)  # backend, recording the Python stack each time
+
+
+def _accelerator() -> bool:
+    """Whether CUDA or Apple's MPS is there (their generators are seeded too)."""
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
 
 
 def _get_states() -> dict[str, Any]:

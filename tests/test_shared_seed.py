@@ -31,6 +31,24 @@ def test_seed_everything_makes_all_generators_reproducible() -> None:
     assert _draw() != first
 
 
+@pytest.mark.parametrize("backend", ["cuda", "mps"])
+def test_seed_everything_seeds_an_accelerator_where_there_is_one(monkeypatch, backend) -> None:
+    """Without an accelerator only the CPU generator is seeded (torch.manual_seed would queue lazy seeds for every
+    backend); where CUDA or Apple's MPS is present, torch.manual_seed seeds its generator as well."""
+    seeded = []
+    monkeypatch.setattr(torch, "manual_seed", lambda s: seeded.append(s))
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda s: None)
+    seed_everything(5)
+    assert seeded == ([5] if torch.cuda.is_available() or torch.backends.mps.is_available() else [])
+    if backend == "cuda":
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    else:
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    seeded.clear()
+    seed_everything(5)
+    assert seeded == [5]
+
+
 def test_seed_everything_accepts_large_and_negative_ints() -> None:
     seed_everything(2**40 + 5)
     a = _draw()
