@@ -49,7 +49,7 @@ def _real():
             if vars(torch).get(key) is not value:
                 setattr(torch, key, value)
         return real
-    return sys.modules[NAME] if NAME in sys.modules else importlib.import_module(NAME)
+    return importlib.import_module(NAME)
 
 
 # What reaches the compiler's front end in eager mode too (torch.func's transforms, activation

@@ -182,7 +182,7 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
             inline = dev.type == "cuda"  # a forked child cannot use the CUDA its parent initialised
             pid = 0 if inline else fork()
             if pid == 0:
-                status = 0
+                ending = 0
                 try:
                     if not inline:
                         adopt()  # the test files frozen and the module watched before the cells ran
@@ -193,9 +193,10 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
                     import traceback
 
                     traceback.print_exc()
-                    status = 70 << 8
+                    ending = 70
                 if not inline:
-                    exit_(status >> 8)
+                    exit_(ending)
+                status = ending << 8  # run here: the wait status of a process that exited so
             else:
                 status = waitpid(pid, 0)[1]
                 if namespace_init:  # what the question's processes started ends with them
@@ -328,10 +329,8 @@ def run_submission(sub: Submission, cases: list[Case], assignment: Assignment, d
             report._marks["cleaned"] = time.monotonic()
             _timings(report)
             pending = [c for c in pending if c.id not in report.outcomes]
-            if blame is None:
-                if not remaining:
-                    continue
-                blame = ("idle", remaining[0].question, "the grading process stopped before running every test")
+            if blame is None:  # the child said "done", which it may only after every test it was given
+                continue
             kind, item, why = blame
             if kind == "refused":
                 from .sandbox import Refused
@@ -459,14 +458,11 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
     begun = last = 0.0
     report._marks["questions"] = []
 
-    def stopped(kind: str, item: str):
-        return (kind, item) if kind != "idle" else ("idle", item or asked)
-
     def anomaly(what: str):
         report.flag(asked, f"channel anomaly: {what}")
         _kill(pid)
         kind, item = current or ("idle", asked)
-        return (*stopped(kind, item), f"{asked}: the grading process reported something it never sends ({what})")
+        return kind, item, f"{asked}: the grading process reported something it never sends ({what})"
 
     while True:
         timeout = deadline - time.monotonic()
@@ -479,13 +475,13 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
                 used[q] = used.get(q, 0.0) + (time.monotonic() - started)
             elif kind == "idle":
                 why = f"{asked}: the grading process stopped answering between tests"
-            return (*stopped(kind, item), why)
+            return kind, item, why
         ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
             continue
         chunk = os.read(fd, 1 << 20)
         if not chunk:  # EOF: the child is gone
-            return (*stopped(*(current or ("idle", asked))), None)
+            return (*(current or ("idle", asked)), None)
         for line in lines.feed(chunk):
             try:
                 ev = json.loads(line)
@@ -533,7 +529,7 @@ def _watch(pid: int, fd: int, nonce: str, remaining: list[Case], report: RunRepo
                 if current is not None or (remaining and remaining[0].question == asked):  # it died early
                     report._marks["lost"] = status if isinstance(status, int) and 0 <= status < 1 << 16 else 0
                     _kill(pid)
-                    return (*stopped(*(current or ("idle", asked))), None)
+                    return (*(current or ("idle", asked)), None)
                 report._marks["questions"].append((asked, begun, last, now))
                 phase, deadline = "between", now + STARTUP
                 asked = remaining[0].question if remaining else asked

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .device import cuda_available, mps_available
+
 __all__ = ["seed_everything", "stable_hash", "temp_seed"]
 
 _NUMPY_SEED_RANGE = 2**32
@@ -39,17 +41,11 @@ def seed_everything(seed: int) -> None:
     seed = _check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % _NUMPY_SEED_RANGE)
-    if _accelerator():
+    if cuda_available() or mps_available():
         torch.manual_seed(seed)  # CPU and the accelerators' generators (CUDA lazily: it is not started for it)
         torch.cuda.manual_seed_all(seed)
     else:  # only the CPU generator to seed: torch.manual_seed would also queue a lazy seed for every other
         torch.random.default_generator.manual_seed(seed)  # backend, recording the Python stack each time
-
-
-def _accelerator() -> bool:
-    """Whether CUDA or Apple's MPS is there (their generators are seeded too)."""
-    mps = getattr(torch.backends, "mps", None)
-    return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
 
 
 def _get_states() -> dict[str, Any]:
