@@ -17,7 +17,7 @@ from .supervisor import run_submission
 
 def grade(topic: str | Assignment, submission: str | Path | Submission, device: str = "cpu", *,
           public_only: bool = False, use_snapshots: bool = False, limits: Limits | None = None,
-          label: str | None = None, questions: set[str] | None = None) -> GradeResult:
+          label: str | None = None, questions: set[str] | None = None, diagnose: bool = False) -> GradeResult:
     """Grade one submission (a notebook path, a jupytext ``.py`` or a built ``Submission``).
 
     Hidden and public tests are judged against reference observations computed from the
@@ -64,8 +64,31 @@ def grade(topic: str | Assignment, submission: str | Path | Submission, device: 
         reference = ref.load_snapshots(a) if use_snapshots else ref.observations(a, cases, device)
     violations = static_violations(sub, {q.id: q.forbidden for q in a.questions}, a.owners)
     result.tests = judge_all(a, cases, outcomes, reference, cell_errors, violations)
+    if diagnose and not result.errors:
+        _diagnose(a, result, outcomes, cases, device, use_snapshots)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _diagnose(a: Assignment, result: GradeResult, outcomes: dict, cases: list, device: str, public: bool) -> None:
+    """Name the mistakes the failing outputs show, for each question where a mistake could be named: some
+    test failed with outputs or a message (not an unwritten cell, a time limit, a forbidden API)."""
+    from . import diagnose, mutants
+
+    worth = {t.case.question for t in result.tests if not t.passed and t.kind in ("wrong result", "error")
+             and diagnose.signature(outcomes.get(t.case.id, {})) is not None}
+    worth -= {t.case.question for t in result.tests if t.kind == "forbidden API"}
+    worth = {q for q in worth if not any(t.case.question == q and "not implemented yet" in t.message
+                                         for t in result.tests)}
+    if not worth:
+        return
+    if public:  # judged against the shipped snapshots: the shipped diagnoses, as students' checks
+        found = [m for m in diagnose.read(a.diagnoses_path) if m.question in worth]
+    else:
+        found = [m for q in sorted(worth) for m in mutants.mistakes(a, q, cases, device)]
+    hidden_shown = a.hidden_visibility != "hidden"
+    named = diagnose.attach(result.tests, outcomes, found, lambda t: t.case.public or hidden_shown)
+    result.diagnoses = {q: m.name for q, m in named.items()}
 
 
 HEADERS = ("# MUTANT:", "# ATTACK:", "# VARIANT:")

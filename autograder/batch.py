@@ -122,7 +122,7 @@ def _grade_one(entry: Entry) -> dict:
     from .api import grade
 
     t0 = time.perf_counter()
-    result = grade(_ASSIGNMENT, entry.path or Path(os.devnull), _DEVICE, label=entry.student)
+    result = grade(_ASSIGNMENT, entry.path or Path(os.devnull), _DEVICE, label=entry.student, diagnose=True)
     if entry.path is None:
         result.errors[:] = [f"the submission folder of {entry.student} is empty"]
     data = result.to_gradescope()

@@ -3,7 +3,8 @@
 The bundle holds the released notebooks, and a package ``dlcourse-student`` made of the course
 utilities (``shared``), the ``check`` runtime (the modules ``check()`` imports, listed in
 ``RUNTIME``) and, as package data under ``autograder/course/``, each assignment's manifest,
-public tests and snapshots. It holds no solution, hidden test, mutant, variant or reference
+public tests, snapshots and diagnoses (the mutants' outputs on the public tests and their WHY
+lines, ``autograder.diagnose``). It holds no solution, hidden test, mutant, variant or reference
 value, no instructor command (grading, sandbox, release) and no path of the machine it was
 built on; ``verify`` proves the first by searching every file of the bundle, inside the wheel
 too, for every graded cell of every master, every solution region and every hidden-test
@@ -36,8 +37,9 @@ from .release import BEGIN, END, bundle_location, student_notebook
 
 NAME = "dlcourse-student"
 DIST = "dlcourse_student"
-RUNTIME = ("__init__.py", "check.py", "collect.py", "guard.py", "kernels.py", "manifest.py", "notebook.py",
-           "observations.py", "policy.py", "results.py", "runner.py", "seal.py", "snapshots.py", "testing.py")
+RUNTIME = ("__init__.py", "check.py", "collect.py", "diagnose.py", "guard.py", "kernels.py", "manifest.py",
+           "notebook.py", "observations.py", "policy.py", "results.py", "runner.py", "seal.py", "snapshots.py",
+           "testing.py")
 # What the notebooks and check() import. Nothing here pins what Colab preinstalls: ranges only, and the
 # kernel and widget packages (Colab's own) only in the `jupyter` extra, for a local JupyterLab.
 DEPENDENCIES = ("torch>=2.4", "torchvision>=0.19", "numpy>=1.24", "scikit-learn>=1.3", "matplotlib>=3.7",
@@ -83,6 +85,8 @@ def _package_files(repo: Path, topics: list[str]) -> dict[str, bytes]:
         if not a.snapshots_path.exists():
             raise BundleError(f"{a.id} has no snapshots.json: run `make snapshots` first")
         files[f"{base}/snapshots.json"] = a.snapshots_path.read_bytes()
+        if a.diagnoses_path.exists():  # the mistakes a check can name: outputs and WHY lines, no code
+            files[f"{base}/diagnoses.json"] = a.diagnoses_path.read_bytes()
         for test in sorted(a.public_tests.glob("test_*.py")):
             files[f"{base}/tests/{test.name}"] = test.read_bytes()
     _check_imports(files)

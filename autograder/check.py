@@ -19,6 +19,7 @@ import sys
 import types
 from pathlib import Path
 
+from . import diagnose
 from .collect import collect
 from .manifest import Assignment, ManifestError, list_topics, load_assignment
 from .notebook import Cell, NotebookError, StudentModule, build_module, describe_exception, read_submission
@@ -145,7 +146,9 @@ def _run(a: Assignment, sub, question: str | None, device: str, skip: set[str]) 
         for c in cases:
             outcomes[c.id] = run_case(c, sub, dev, forbidden=forbidden.get(c.question, ()),
                                       time_limit=a.question(c.question).time_limit)
-    return judge_all(a, cases, outcomes, snapshots, {}, {})
+    results = judge_all(a, cases, outcomes, snapshots, {}, {})
+    diagnose.attach(results, outcomes, diagnose.read(a.diagnoses_path))  # the mistake failing outputs show
+    return results
 
 
 def check(question: str | None = None, *, topic: str | None = None, device: str = "cpu",
@@ -244,6 +247,8 @@ def report(result: GradeResult, question: str | None = None, cell_errors: dict[s
                 lines.append(f"{PASS if t.passed else FAIL} {t.case.name}")
                 if not t.passed:
                     lines.append("    " + scrub_paths(t.message).replace("\n", "\n    "))
+                    if t.diagnosis:
+                        lines.append(f"    {t.diagnosis}")
     lines += [f"note: {scrub_paths(n)}" for n in result.notes]
     n, total = sum(t.passed for t in result.tests), len(result.tests)
     scope = f"{question}: " if question else ""

@@ -49,7 +49,7 @@ def cmd_grade(args) -> int:
     if args.student or args.question:
         print("error: --student and --question regrade a class folder", file=sys.stderr)
         return 2
-    result = grade(args.topic, args.submission, _device(args.device), public_only=args.public_only)
+    result = grade(args.topic, args.submission, _device(args.device), public_only=args.public_only, diagnose=True)
     if args.out:
         path = result.write(args.out)
         print(f"wrote {path}")
@@ -105,31 +105,8 @@ def cmd_snapshots(args) -> int:
 
     for topic in args.topics or list_topics():
         a = load_assignment(topic)
-        print(f"wrote {write_snapshots(a, collect(a, hidden=False))}")
+        print(f"wrote {write_snapshots(a, collect(a, hidden=False))} and {a.diagnoses_path.name}")
     return 0
-
-
-# Header lines of a mutant file, before its first cell (docs/authoring.md, "Mutants").
-MUTANT_HEADERS = ("MUTANT", "WHY", "CORNER", "DIAGNOSE")
-
-
-def mutant_headers(path: Path) -> dict[str, str]:
-    """A mutant's (or variant's) ``# KEY: value`` header lines before its first ``# %%`` cell, by key; a header
-    continues on the ``#   ...`` lines (indented) that follow it."""
-    out: dict[str, str] = {}
-    last = None
-    for line in path.read_text().splitlines():
-        if line.startswith("# %%"):
-            break
-        key, sep, value = line.removeprefix("# ").partition(":")
-        if line.startswith("# ") and sep and key in (*MUTANT_HEADERS, "VARIANT", "ATTACK"):
-            last = key if key not in out else None
-            out.setdefault(key, value.strip())
-        elif last and line.startswith("#   "):
-            out[last] += " " + line[1:].strip()
-        else:
-            last = None
-    return out
 
 
 def keeps_at_most(points: float) -> float:
@@ -193,13 +170,14 @@ def grade_rows(a, paths: list[Path], kind: str, device: str = "cpu", *, whole: b
     """Grade mutants (``kind="mutant"``) or variants one by one, as CI does (``api.grade_mutant``: the
     target question and what builds on it, or every question with ``whole``)."""
     from .api import grade_mutant, lost_elsewhere
+    from .mutants import headers
 
     for path in paths:
         target, r = grade_mutant(a, path, device, whole=whole)
         s, m = r.questions[target]
         others = (list(lost_elsewhere(a, target, r)) if kind == "mutant"  # a variant may lose points nowhere
                   else [q for q, (qs, qm) in r.questions.items() if qs < qm])
-        yield MutantRow(kind, path.stem, target, s, m, others, mutant_headers(path), r)
+        yield MutantRow(kind, path.stem, target, s, m, others, headers(path), r)
 
 
 def cmd_mutants(args) -> int:

@@ -70,13 +70,15 @@ exec "$PYTHON" -m autograder gradescope-run {topic} --root "$ROOT"
 
 
 def _files(a: Assignment) -> list[Path]:
-    """By folder: the engine (without the other topics' folders), this topic's hidden tests, all of
+    """By folder: the engine (without the other topics' folders), this topic's hidden tests and mutants (the
+    mistakes feedback can name, ``autograder.diagnose``), all of
     ``shared/`` (code, weights, data), the assignment folder, the reference solution."""
     repo = a.repo
     topics = {p.parent.name for p in (repo / "autograder").glob("*/tests")}
     engine = [p for p in (repo / "autograder").rglob("*")
               if p.relative_to(repo / "autograder").parts[0] not in topics]
-    files = [*engine, *(repo / "autograder" / a.id / "tests").rglob("*"), *(repo / "shared").rglob("*"),
+    files = [*engine, *(repo / "autograder" / a.id / "tests").rglob("*"), *a.mutants_dir.rglob("*"),
+             *(repo / "shared").rglob("*"),
              *a.root.rglob("*"), a.solution_path, repo / "pyproject.toml", repo / "course.toml"]
     return sorted({f for f in files if f.is_file() and not any(
         part == "__pycache__" or part.startswith(".") for part in f.relative_to(repo).parts)})
@@ -113,18 +115,30 @@ def prepared_path(root: Path, topic: str) -> Path:
     return root / "prepared" / f"{topic}-cpu.json"
 
 
+def mistakes_path(root: Path, topic: str) -> Path:
+    return root / "prepared" / f"{topic}-cpu-mistakes.json"
+
+
 def prepare(topic: str, root: Path) -> Path:
-    """``setup.sh``'s last step: the reference observations of every test, with a fresh private salt."""
+    """``setup.sh``'s last step: the reference observations of every test, with a fresh private salt, and
+    with the same salt the mutants' signatures (the mistakes feedback names)."""
+    from . import mutants
     from .collect import collect
     from .manifest import load_assignment
     from .reference import prepare as prepare_reference
+    from .reference import use_prepared
 
     a = load_assignment(topic)
-    return prepare_reference(a, collect(a, hidden=True), "cpu", prepared_path(root, a.id))
+    cases = collect(a, hidden=True)
+    path = prepare_reference(a, cases, "cpu", prepared_path(root, a.id))
+    if use_prepared(a, "cpu", path):
+        mutants.prepare(a, cases, "cpu", mistakes_path(root, a.id))
+    return path
 
 
 def run(topic: str, root: Path) -> Path:
     """Grade the submission under ``root`` (Gradescope's /autograder); always writes results.json."""
+    from . import mutants
     from .api import grade
     from .batch import _pick
     from .manifest import load_assignment
@@ -136,11 +150,12 @@ def run(topic: str, root: Path) -> Path:
     t0 = time.perf_counter()
     try:
         a = load_assignment(topic)
-        use_prepared(a, "cpu", prepared_path(root, a.id))  # computed by setup.sh; else computed now
+        if use_prepared(a, "cpu", prepared_path(root, a.id)):  # computed by setup.sh; else computed now
+            mutants.use_prepared(a, "cpu", mistakes_path(root, a.id))
         submission = _pick(root / "submission", a.id)
         if submission is None:
             raise FileNotFoundError("the submission is empty: upload your .ipynb notebook")
-        return grade(a, submission, "cpu").write(results)
+        return grade(a, submission, "cpu", diagnose=True).write(results)
     except Exception as e:  # the student must see a result, never a silent failure
         path.write_text(json.dumps({"score": 0.0, "output": f"The autograder could not grade this submission: {e}",
                                     "tests": [], "extra_data": {"seconds": time.perf_counter() - t0}}, indent=2))

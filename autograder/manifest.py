@@ -69,6 +69,11 @@ class Assignment:
         return self.root / "snapshots.json"
 
     @property
+    def diagnoses_path(self) -> Path:
+        """The mutants' signatures on the public tests, for students' checks (``autograder.diagnose``)."""
+        return self.root / "diagnoses.json"
+
+    @property
     def owners(self) -> dict[str, str]:
         """Required name -> the question whose cell defines it."""
         return {n: q.id for q in self.questions for n in q.names}

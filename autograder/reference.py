@@ -164,17 +164,20 @@ def _read_verified(path: Path) -> dict:
 
 
 def write_snapshots(assignment: Assignment, cases: list[Case]) -> Path:
-    """Write the public tests' reference observations (CPU) for students' ``check()``.
+    """Write the public tests' reference observations (CPU) for students' ``check()``, and beside them the
+    mutants' signatures on those tests (``diagnoses.json``: the mistakes a check can name).
 
     Stored reproducibly (``autograder.snapshots``): rounded far inside the tolerances, and a
     value that moved only in its last bits keeps the bytes already stored.
     """
     from . import snapshots
+    from .mutants import write_public
 
     public = [c for c in cases if c.public]
     obs = compute(assignment, public, "cpu", PUBLIC_SALT)
     path = assignment.snapshots_path
     path.write_text(snapshots.snapshot_text(assignment.id, obs, snapshots.read(path)))
+    write_public(assignment, public)
     return path
 
 

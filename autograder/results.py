@@ -24,15 +24,16 @@ class TestResult:
     max_score: float
     message: str  # full, for the student on public tests and for instructors always
     kind: str  # "passed", "wrong result", "error", "time limit", "crash", ...
+    diagnosis: str = ""  # the mistake the failing outputs show, for the student (``autograder.diagnose``)
 
     @property
     def student_output(self) -> str:
-        """What a student may see: everything on public tests, the failure kind on hidden ones."""
+        """What a student may see: everything on public tests, the failure kind on hidden ones; and the
+        mistake their outputs show, where one was named."""
         if self.passed:
             return "passed"
-        if self.case.public:
-            return scrub_paths(self.message)
-        return f"hidden test failed ({self.kind})"
+        said = scrub_paths(self.message) if self.case.public else f"hidden test failed ({self.kind})"
+        return f"{said}\n{self.diagnosis}" if self.diagnosis else said
 
 
 @dataclass
@@ -45,6 +46,7 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)  # warnings for the student (two cells for one question)
     sandbox: list[str] = field(default_factory=list)  # what the sandbox could not apply: instructors only
     flags: dict[str, list[str]] = field(default_factory=dict)  # question -> integrity flags (instructors only)
+    diagnoses: dict[str, str] = field(default_factory=dict)  # question -> the mutant its failing outputs match
     seconds: float = 0.0
     children: list[dict] = field(default_factory=list)  # per sandboxed child: sandbox, build, tests, teardown (s)
     only: frozenset[str] | None = None  # the questions graded, when not all were (``grade(questions=...)``)
@@ -107,7 +109,8 @@ class GradeResult:
                 "stdout_visibility": "hidden", "tests": tests,
                 "extra_data": {"assignment": a.id, "device": self.device, "seconds": round(self.seconds, 3),
                                "questions": {q: {"score": s, "max_score": m} for q, (s, m) in self.questions.items()},
-                               "sandbox": list(self.sandbox)}}
+                               "sandbox": list(self.sandbox),
+                               **({"diagnoses": dict(self.diagnoses)} if self.diagnoses else {})}}
 
     def instructor_details(self) -> dict[str, str]:
         """test id -> full message of every failed test, hidden ones included: never for students."""
@@ -142,6 +145,8 @@ class GradeResult:
             for t in self.tests:
                 if not t.passed:
                     lines.append(f"  FAIL {t.case.name}\n       {t.message.replace(chr(10), chr(10) + '       ')}")
+                    if t.diagnosis:
+                        lines.append(f"       {t.diagnosis}")
         lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  sandbox: {n}" for n in self.sandbox]
         return "\n".join(lines)

@@ -7,9 +7,10 @@ import shutil
 import pytest
 
 from autograder.api import grade, grade_mutant, grade_without
-from autograder.cli import keeps_at_most, mutant_headers
+from autograder.cli import keeps_at_most
 from autograder.collect import collect
 from autograder.manifest import list_topics, load_assignment
+from autograder.mutants import headers as mutant_headers
 from autograder.reference import write_snapshots
 from autograder.release import in_sync, release
 from autograder.scaffold import new_topic

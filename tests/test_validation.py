@@ -16,9 +16,10 @@ from __future__ import annotations
 import pytest
 
 from autograder.api import grade, grade_mutant, grade_without, lost_elsewhere
-from autograder.cli import keeps_at_most, mutant_headers
+from autograder.cli import keeps_at_most
 from autograder.collect import collect
 from autograder.manifest import list_topics, load_assignment
+from autograder.mutants import headers as mutant_headers
 from autograder.observations import judge
 from autograder.reference import load_snapshots
 from autograder.reference import observations as reference_observations
