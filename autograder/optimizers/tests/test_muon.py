@@ -225,7 +225,7 @@ def test_rejects_non_matrix_in_group(sub, observe, device):
 # keeps at most a third; the tests above say which part is wrong.
 @pytest.mark.question("muon", weight=34)
 def test_whole_contract(sub, observe, device):
-    """Nesterov with weight decay and plain momentum, changed hyperparameters, groups, no-grad parameters, closure, checks"""
+    """Nesterov and plain momentum, weight decay, changed hyperparameters, groups, no-grad params, closure, checks"""
     test_trajectory(sub, observe, device, CONFIGS["weight_decay"])
     test_trajectory(sub, observe, device, CONFIGS["no_nesterov"])
     test_momentum_read_each_step(sub, observe, device)

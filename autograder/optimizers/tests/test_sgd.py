@@ -177,7 +177,7 @@ def test_rejects_negative_lr(sub, observe, device):
 # most a third; the tests above say which part is wrong.
 @pytest.mark.question("sgd", weight=34)
 def test_whole_contract(sub, observe, device):
-    """Nesterov and plain momentum with weight decay, changed hyperparameters, groups, no-grad parameters, closure, checks"""
+    """Nesterov and plain momentum, weight decay, changed hyperparameters, groups, no-grad params, closure, checks"""
     test_trajectory(sub, observe, device, CONFIGS["nesterov_weight_decay"])
     test_trajectory(sub, observe, device, CONFIGS["momentum_weight_decay"])
     test_momentum_read_each_step(sub, observe, device)
