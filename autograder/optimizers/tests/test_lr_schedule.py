@@ -93,3 +93,19 @@ def test_shape(sub, observe, device):
         )
     assert min(lrs[12:]) >= 0.05 - 1e-12, "the learning rate must never go below min_lr"
     observe("learning rates", lrs)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points (the question's other 11 tests, public ones included, weigh 1 each), so that a schedule wrong in any
+# regime (a warmup from zero to the peak, with a min_lr given or the default one, no warmup at all, a warmup as
+# long as the whole schedule, the steps past the end) keeps at most a third; the tests above say which part is
+# wrong.
+@pytest.mark.question("lr_schedule", weight=22)
+def test_whole_contract(sub, observe, device):
+    """warmup then cosine (min_lr given and default), no warmup, warmup as long as the schedule, past the end"""
+    test_curve(sub, observe, device, CONFIGS["warmup_10_of_100"])
+    test_curve(sub, observe, device, CONFIGS["warmup_5_of_20_default_min"])
+    test_warmup_starts_at_zero_and_reaches_peak(sub, observe, device)
+    test_no_warmup_starts_at_peak(sub, observe, device)
+    test_warmup_equals_total(sub, observe, device)
+    test_stays_at_min_after_the_end(sub, observe, device)

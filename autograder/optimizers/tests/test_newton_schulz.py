@@ -173,3 +173,19 @@ def test_does_not_modify_input(sub, observe, device):
             "Muon passes its momentum buffer in, so work on a new tensor"),
         )
         observe(f"newton_schulz(G {shape[0]}x{shape[1]})", out)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points (the question's other 28 tests, public ones included, weigh 1 each), so that a newton_schulz wrong in
+# any regime (wide or tall matrices, the number of steps, float32, the eps it is given and a zero matrix, the
+# caller's tensor left alone) keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("newton_schulz", weight=56)
+def test_whole_contract(sub, observe, device):
+    """wide and tall matrices, a given number of steps, float32, eps (given, and for a zero matrix), input left alone"""
+    test_values(sub, observe, device, (4, 10))
+    test_values(sub, observe, device, (10, 4))
+    test_steps(sub, observe, device, 2)
+    test_float32(sub, observe, device)
+    test_eps_argument(sub, observe, device)
+    test_zero_matrix(sub, observe, device)
+    test_does_not_modify_input(sub, observe, device)

@@ -168,3 +168,21 @@ def test_rejects_negative_lr(sub, observe, device):
     p.grad = torch.ones(3, dtype=F64).to(device)
     sub.SGD([p], lr=0.0).step()  # lr = 0 is allowed and leaves p alone
     observe("p after a step with lr=0", p.detach().clone())
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points (the question's other 17 tests, public ones included, weigh 1 each), so that an SGD wrong in any
+# regime (momentum with or without Nesterov, weight decay on or off, a learning rate or momentum changed
+# between steps, per-group settings, a parameter without gradient, the closure, the argument checks) keeps at
+# most a third; the tests above say which part is wrong.
+@pytest.mark.question("sgd", weight=34)
+def test_whole_contract(sub, observe, device):
+    """Nesterov and plain momentum, weight decay, changed hyperparameters, groups, no-grad params, closure, checks"""
+    test_trajectory(sub, observe, device, CONFIGS["nesterov_weight_decay"])
+    test_trajectory(sub, observe, device, CONFIGS["momentum_weight_decay"])
+    test_momentum_read_each_step(sub, observe, device)
+    test_param_groups(sub, observe, device)
+    test_skips_params_without_grad(sub, observe, device)
+    test_closure(sub, observe, device)
+    test_rejects_nesterov_without_momentum(sub, observe, device)
+    test_rejects_negative_lr(sub, observe, device)
