@@ -113,6 +113,22 @@ def mutant_submission(a: Assignment, mutant: Path, text: str | None = None) -> t
     return target, sub
 
 
+def mutant_notebook(a: Assignment, mutant: Path) -> tuple[str, str]:
+    """The reference notebook with a mutant's (or variant's) cell, as a student would save it: its question
+    and the notebook's JSON text."""
+    import json
+
+    from .release import student_notebook
+
+    question, sub = mutant_submission(a, mutant)
+    nb = json.loads(student_notebook(a.solution_path, strip=False))
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and src.lstrip("\n").startswith(f"# GRADED: {question}"):
+            cell["source"] = sub.graded[question].source
+    return question, json.dumps(nb)
+
+
 def grade_mutant(topic: str | Assignment, mutant: str | Path, device: str = "cpu", *,
                  whole: bool = False) -> tuple[str, GradeResult]:
     """Grade the reference with a mutant's (or variant's) cell: its question and the questions that build

@@ -182,13 +182,36 @@ def unpack_prepared(path: Path, a: Assignment, tmp: Path) -> tuple[Path, dict[st
     return root, env
 
 
+def _run_autograder(root: Path, env: dict[str, str], a: Assignment, notebook: str) -> tuple[dict | None, str]:
+    """``notebook`` as the only file of ``root/submission``, graded by ``run_autograder``: its results.json
+    (None when it wrote none) and what went wrong ("" when it exited cleanly)."""
+    import subprocess
+
+    sub = root / "submission"
+    if sub.exists():
+        for f in sub.iterdir():
+            f.unlink()
+    sub.mkdir(exist_ok=True)
+    (sub / f"{a.id}.ipynb").write_text(notebook)
+    (root / "results" / "results.json").unlink(missing_ok=True)
+    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                          text=True, timeout=1800)
+    failed = (proc.stderr or proc.stdout).strip()[-500:] if proc.returncode else ""
+    try:
+        return json.loads((root / "results" / "results.json").read_text()), failed
+    except (OSError, ValueError):
+        return None, failed or "no results.json"
+
+
 def verify(path: Path, a: Assignment) -> list[str]:
     """The zip as Gradescope receives it: unpacked alone into an ``/autograder``-shaped folder, prepared as
     ``setup.sh`` does (with this interpreter instead of a fresh venv), the reference graded at full
-    marks and the blank template at zero through ``run_autograder``. What went wrong (empty: nothing)."""
-    import subprocess
+    marks, the blank template at zero and a mutant with its own mistake named, through ``run_autograder``.
+    What went wrong (empty: nothing)."""
     import tempfile
 
+    from .api import mutant_notebook
+    from .mutants import diagnosable
     from .release import student_notebook
 
     problems = []
@@ -200,24 +223,21 @@ def verify(path: Path, a: Assignment) -> list[str]:
         blank = (root / "source" / "assignments" / a.id / f"{a.id}.ipynb").read_text()
         for label, text, want in (("reference", student_notebook(a.solution_path, strip=False), "full"),
                                   ("blank template", blank, "zero")):
-            sub = root / "submission"
-            if sub.exists():
-                for f in sub.iterdir():
-                    f.unlink()
-            sub.mkdir(exist_ok=True)
-            (sub / f"{a.id}.ipynb").write_text(text)
-            (root / "results" / "results.json").unlink(missing_ok=True)
-            proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
-                                  text=True, timeout=1800)
-            try:
-                results = json.loads((root / "results" / "results.json").read_text())
-            except (OSError, ValueError):
-                problems.append(f"{a.id}: run_autograder wrote no results.json for the {label} "
-                                f"({(proc.stderr or proc.stdout).strip()[-500:]})")
+            results, failed = _run_autograder(root, env, a, text)
+            if results is None:
+                problems.append(f"{a.id}: run_autograder wrote no results.json for the {label} ({failed})")
                 continue
             score, top = results.get("score"), sum(t.get("max_score", 0) for t in results.get("tests", []))
             ok = (score == 0.0 and results.get("tests")) if want == "zero" else (top > 0 and abs(score - top) < 1e-6)
-            if proc.returncode or not ok:
+            if failed or not ok:
                 problems.append(f"{a.id}: the {label} scores {score} of {top} from the unpacked zip, not {want} "
                                 f"marks: {results.get('output', '')[:300]}")
+        mutant = next((p for q in a.graded for p in diagnosable(a, q.id)), None)
+        if mutant is not None:  # the mistakes setup.sh prepared are named from the zip alone
+            question, text = mutant_notebook(a, mutant)
+            results, failed = _run_autograder(root, env, a, text)
+            named = ((results or {}).get("extra_data") or {}).get("diagnoses", {})
+            if named.get(question) != mutant.stem:
+                problems.append(f"{a.id}: graded from the unpacked zip, the mutant {mutant.stem} is diagnosed as "
+                                f"{named.get(question)!r} {failed}")
     return problems

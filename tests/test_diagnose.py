@@ -174,17 +174,9 @@ def test_every_mutant_graded_as_a_submission_names_itself(topic, question, publi
 
 
 def _mutant_notebook(a, name, path):
-    """The reference notebook with one mutant's cell, as a student would save it."""
-    from autograder.api import mutant_submission
-    from autograder.release import student_notebook
+    from autograder.api import mutant_notebook
 
-    question, sub = mutant_submission(a, a.mutants_dir / f"{name}.py")
-    nb = json.loads(student_notebook(a.solution_path, strip=False))
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "code" and src.startswith(f"# GRADED: {question}"):
-            cell["source"] = sub.graded[question].source
-    path.write_text(json.dumps(nb))
+    path.write_text(mutant_notebook(a, a.mutants_dir / f"{name}.py")[1])
     return path
 
 
@@ -212,3 +204,19 @@ def test_the_grader_names_the_mistake_in_results_and_feedback(tmp_path):
     assert "Likely mistake" in feedback_markdown(data)
     blank = grade(a, a.notebook_path, diagnose=True)  # unwritten cells: nothing to diagnose, nothing computed
     assert blank.diagnoses == {} and not any(t.diagnosis for t in blank.tests)
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_the_shipped_file_holds_no_mutant_code(topic):
+    """diagnoses.json ships to students: outputs and WHY lines, never a line of a mutant's code (a failure
+    message loses the cell's line it quotes)."""
+    from autograder.notebook import parse_percent
+
+    a = load_assignment(topic)
+    text = a.diagnoses_path.read_text()
+    for path in sorted(a.mutants_dir.glob("*.py")):
+        for cell in parse_percent(path.read_text()):
+            for line in cell.source.splitlines():
+                code = line.strip()
+                if len(code) >= 20 and not code.startswith("#"):
+                    assert json.dumps(code)[1:-1] not in text, f"{path.name}'s line `{code}` is in diagnoses.json"

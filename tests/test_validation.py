@@ -68,13 +68,6 @@ def test_blank_template_scores_zero(topic):
 # `scripts/mutant_shares.py`): a debt, not an exception. Each must still lose points; the list may only shrink
 # (a listed mutant that keeps at most a third fails here until it is removed).
 NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
-    "optimizers": "adam_decay_after_update adam_decay_modes_swapped adam_decoupled_decay_without_lr "
-                  "adam_eps_inside_sqrt adam_global_step_count adam_state_by_position lr_schedule_warmup_from_min "
-                  "lr_schedule_warmup_le lr_schedule_warmup_off_by_one muon_decay_after_update muon_nesterov_ignored "
-                  "muon_nesterov_lerp_reversed muon_no_shape_check muon_sgd_style_momentum "
-                  "muon_weight_decay_in_gradient newton_schulz_modifies_input newton_schulz_no_eps "
-                  "newton_schulz_no_transpose_back sgd_decay_skipped_params sgd_hyperparameters_cached "
-                  "sgd_nesterov_ignored sgd_no_argument_checks sgd_weight_decay_after_momentum",
     "cnn": "augment_global_rng augment_offset_off_by_one augment_same_offset_for_batch "
            "batch_norm_biased_running_var batch_norm_eval_batch_stats batch_norm_momentum_swapped "
            "batch_norm_unbiased_normalisation conv2d_bias_last_axis conv2d_pad_one_side "
