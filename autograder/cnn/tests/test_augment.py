@@ -148,3 +148,17 @@ def test_dtype(sub, observe, device, gen):
     assert out.dtype == torch.float32, f"augment_batch of a float32 batch returned {out.dtype}"
     check_valid(decode(x, out, 1))
     observe("dtype", str(out.dtype))
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points (the question's 8 hidden tests and 1 public test weigh 1 each), so that augmentation wrong in one part of
+# its contract (the offsets, the flips, one draw per image, the generator) keeps at most a third; the tests above
+# say which part.
+@pytest.mark.question("augment", weight=18)
+def test_whole_contract(sub, observe, device, gen):
+    """offset and flip frequencies, a draw per image, padding 0, the default padding, the generator"""
+    test_frequencies(sub, observe, device, gen, 1, (1000, 1, 5, 5))
+    test_per_image_randomness(sub, observe, device, gen)
+    test_padding_zero_only_flips(sub, observe, device, gen)
+    test_default_padding(sub, observe, device, gen)
+    test_generator_is_the_only_randomness(sub, observe, device, gen)

@@ -138,3 +138,18 @@ def test_does_not_modify_inputs(sub, observe, device, gen):
     out = sub.conv2d(x, w, b, padding=1)
     assert all(torch.equal(t, s) for t, s in zip((x, w, b), saved)), "conv2d modified one of its inputs in place"
     observe("conv2d(x, weight, bias)", out)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points (the question's 26 hidden and 4 public tests weigh 1 each), so that a convolution wrong on every input
+# of one kind (with a bias, a stride, a padding) keeps at most a third; the tests above say which kind.
+@pytest.mark.question("conv2d", weight=60)
+def test_whole_contract(sub, observe, device, gen):
+    """values with a bias (W_out == C_out), with stride and padding and a rectangular kernel, the defaults, no
+    kernel flip, zero padding on all sides, gradients"""
+    test_values(sub, observe, device, gen, *CASES[0], True)
+    test_values(sub, observe, device, gen, *CASES[4], True)
+    test_default_arguments(sub, observe, device, gen)
+    test_single_pixel_kernel_is_cross_correlation(sub, observe, device, gen)
+    test_padding_is_zero_on_all_sides(sub, observe, device, gen)
+    test_gradient_values(sub, observe, device, gen)

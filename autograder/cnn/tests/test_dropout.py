@@ -134,3 +134,18 @@ def test_dtype_and_shape(sub, observe, device, gen, dtype):
         f"dropout of a {dtype} tensor of shape {tuple(x.shape)} returned {out.dtype} {tuple(out.shape)}"
     )
     observe("dtype", str(out.dtype))
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points (the question's 15 hidden and 2 public tests weigh 1 each), so that a dropout wrong in one part of its
+# contract (the fraction dropped, the scale, evaluation mode, the generator) keeps at most a third; the tests
+# above say which part.
+@pytest.mark.question("dropout", weight=34)
+def test_whole_contract(sub, observe, device, gen):
+    """the fraction dropped and the scale, evaluation mode, p = 0 and p = 1, the generator, the gradient"""
+    test_statistics(sub, observe, device, gen, 0.25)
+    test_eval_is_identity(sub, observe, device, gen, 0.3)
+    test_p_zero_is_identity(sub, observe, device, gen)
+    test_p_one_is_zero(sub, observe, device, gen)
+    test_generator_is_the_only_randomness(sub, observe, device, gen)
+    test_gradient(sub, observe, device, gen)

@@ -75,3 +75,16 @@ def test_dtype(sub, observe, device, gen, dtype):
     out = sub.max_pool2d(x, 2)
     assert out.dtype == dtype, f"max_pool2d of a {dtype} input returned {out.dtype}"
     observe("max_pool2d(x)", out)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points (the question's 17 hidden and 2 public tests weigh 1 each), so that pooling wrong on every input of one
+# kind (the default stride, a size that leaves a remainder, all-negative windows) keeps at most a third; the tests
+# above say which kind.
+@pytest.mark.question("max_pool", weight=38)
+def test_whole_contract(sub, observe, device, gen):
+    """the default stride on a size that leaves a remainder, an explicit stride, the gradient, channels"""
+    test_values(sub, observe, device, gen, *CASES[1])
+    test_values(sub, observe, device, gen, *CASES[3])
+    test_gradient(sub, observe, device, gen, *CASES[5])
+    test_channels_separate(sub, observe, device, gen)

@@ -117,6 +117,20 @@ def test_adam_two_epochs(sub, observe, device, gen):
     observe_model(observe, model, "after two epochs")
 
 
+# One contract: this test runs the mechanics tests above on one input each and carries two thirds of the
+# question's points (the question's 8 hidden tests and 1 public test weigh 1 each), so that an epoch wrong in one
+# part of its contract (the mean loss over unequal batches, training mode, zeroing the gradients, the augmentation)
+# keeps at most a third; the tests above say which part. The integration test below is not in it (it takes seconds).
+@pytest.mark.question("train", weight=18)
+def test_whole_contract(sub, observe, device, gen):
+    """an SGD epoch over unequal batches, training mode, stale gradients, the augmentation, two Adam epochs"""
+    test_one_epoch(sub, observe, device, gen, (4, 4, 2))
+    test_training_mode(sub, observe, device, gen)
+    test_stale_gradients_zeroed(sub, observe, device, gen)
+    test_augment_applied(sub, observe, device, gen)
+    test_adam_two_epochs(sub, observe, device, gen)
+
+
 # --------------------------------------------------------------------------- integration
 
 EPOCHS, BATCH, LR, THRESHOLD, WIDTH = 4, 64, 5e-3, 0.8, 12
