@@ -68,13 +68,6 @@ def test_blank_template_scores_zero(topic):
 # `scripts/mutant_shares.py`): a debt, not an exception. Each must still lose points; the list may only shrink
 # (a listed mutant that keeps at most a third fails here until it is removed).
 NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
-    "cnn": "augment_global_rng augment_offset_off_by_one augment_same_offset_for_batch "
-           "batch_norm_biased_running_var batch_norm_eval_batch_stats batch_norm_momentum_swapped "
-           "batch_norm_unbiased_normalisation conv2d_bias_last_axis conv2d_pad_one_side "
-           "conv2d_stride_ignored_in_windows dropout_global_rng dropout_in_eval dropout_keep_probability_p "
-           "dropout_no_rescale dropout_scale_by_one_minus_p max_pool_ceil_mode max_pool_floor_at_zero "
-           "max_pool_stride_default_one train_augment_ignored train_mean_of_batch_means train_no_train_mode "
-           "train_returns_last_loss",
     "rnn": "bptt_clip_ignored bptt_detach_h_only clip_grad_norm_none_grads clip_grad_norm_norm_after "
            "clip_grad_norm_per_parameter clip_grad_norm_scales_up lstm_layer_ignores_given_state",
     "ssm": "s4d_circular s4d_no_D scan_first_axis zoh_real_part_only",
