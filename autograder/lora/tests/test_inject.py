@@ -96,3 +96,17 @@ def test_tinygpt(sub, observe, device, gen):
     observe("wrapped modules", wrapped(model))
     observe("trainable", trainable)
     observe("count", n)
+
+
+# One contract: this test runs the checks above on one input each (targets matched by the end of the qualified name,
+# dotted and top-level, names that only contain a target left alone, r, alpha and dropout passed on, everything else
+# frozen and counted) and carries two thirds of the question's points, so that code wrong in any one part keeps at
+# most a third; the tests above say which part is wrong.
+@pytest.mark.question("inject", weight=20)
+def test_whole_contract(sub, observe, device, gen):
+    """dotted and top-level targets, near-miss names skipped, the arguments passed on, the rest frozen"""
+    test_wraps_the_targets(sub, observe, device, gen, ["mlp.0", "blocks.1.query"])
+    test_wraps_the_targets(sub, observe, device, gen, ["out"])
+    test_skips_what_is_not_a_target(sub, observe, device, gen)
+    test_arguments_and_output(sub, observe, device, gen)
+    test_tinygpt(sub, observe, device, gen)

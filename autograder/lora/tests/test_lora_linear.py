@@ -119,3 +119,17 @@ def test_gradients(sub, observe, device, gen):
     for name, t in [("x", x), ("A", A), ("B", B)]:
         assert t.grad is not None, f"no gradient reached {name}: keep the computation differentiable"
         observe(f"grad {name}", t.grad)
+
+
+# One contract: this test runs the checks above on one input each (with and without a bias, B = 0, the merged matrix
+# never formed, gradients) and carries two thirds of the question's points, so that code wrong in any one part keeps
+# at most a third; the tests above say which part is wrong.
+@pytest.mark.question("lora_linear", weight=24)
+def test_whole_contract(sub, observe, device, gen):
+    """with and without a bias, B = 0 is the base layer, no out x in matrix formed, gradients"""
+    test_values(sub, observe, device, gen, CASES[1])
+    test_values(sub, observe, device, gen, CASES[2])
+    test_equals_merged_weight(sub, observe, device, gen, 6.0)
+    test_zero_B_is_the_base_layer(sub, observe, device, gen)
+    test_does_not_form_the_merged_matrix(sub, observe, device, gen)
+    test_gradients(sub, observe, device, gen)

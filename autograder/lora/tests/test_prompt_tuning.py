@@ -104,3 +104,16 @@ def test_with_tinygpt(sub, observe, device, gen):
     loss.backward()
     observe("loss", loss)
     observe("prompt.grad", prompt.grad)
+
+
+# One contract: this test runs the checks above on one input each (the values, the prompt positions, a boolean mask,
+# the gradient reaching the prompt, a model trained through it) and carries two thirds of the question's points, so
+# that code wrong in any one part keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("prompt_tuning", weight=16)
+def test_whole_contract(sub, observe, device, gen):
+    """the values, the prompt in front with mask 1 and label -100, a bool mask, the gradient reaching the prompt"""
+    test_values(sub, observe, device, gen, (2, 5, 4, 3))
+    test_prompt_positions(sub, observe, device, gen)
+    test_bool_mask(sub, observe, device, gen)
+    test_gradient_reaches_prompt(sub, observe, device, gen)
+    test_with_tinygpt(sub, observe, device, gen)

@@ -110,6 +110,19 @@ def test_state_carried_and_detached(sub, observe, device, gen):
     observe("chunks read", torch.stack(chunks))
 
 
+# One contract: this test runs the mechanics checks above on one input each (clipping on and off, a one-part and a
+# two-part (h, c) state carried and detached, random pass offsets) and carries two thirds of the question's points,
+# so that a training loop wrong in any one of them keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("bptt", weight=16)
+def test_whole_contract(sub, observe, device, gen, seed):
+    """clipped and unclipped runs, an (h, c) state, random pass offsets, the state carried and detached"""
+    test_losses_match(sub, observe, device, gen, CASES["seq4_b3_clip05"])
+    test_losses_match(sub, observe, device, gen, CASES["seq3_b2_noclip"])
+    test_lstm_state(sub, observe, device, gen)
+    test_with_generator(sub, observe, device, gen, seed)
+    test_state_carried_and_detached(sub, observe, device, gen)
+
+
 # --------------------------------------------------------------------------- integration
 
 KEYS, SEQ, BATCH, STEPS, LR, CLIP = 4, 3, 32, 250, 0.02, 1.0

@@ -131,3 +131,16 @@ def test_clipped_norm(sub, observe, device, gen):
         "same factor max_norm / (total + 1e-6)"
     )
     observe("norm after", float(after), rtol=1e-5)
+
+
+# One contract: this test runs the checks above on one input each (a total above max_norm, one below it,
+# parameters without a gradient, none with a gradient, in-place scaling) and carries two thirds of the question's
+# points, so that clipping wrong in any one regime keeps at most a third; the tests above say which regime.
+@pytest.mark.question("clip_grad_norm", weight=28)
+def test_whole_contract(sub, observe, device, gen):
+    """clips a total above max_norm, leaves one below it alone, skips missing gradients, scales in place"""
+    test_several_parameters(sub, observe, device, gen, 1.0)
+    test_small_gradients_not_scaled_up(sub, observe, device, gen)
+    test_skips_missing_gradients(sub, observe, device, gen)
+    test_no_gradients(sub, observe, device, gen)
+    test_in_place(sub, observe, device, gen)

@@ -141,3 +141,16 @@ def test_state_unchanged(sub, observe, device, gen):
     assert unchanged, "lstm_layer modified the initial (h0, c0) in place"
     observe("state unchanged", unchanged)
     observe("output", output)
+
+
+# One contract: this test runs the checks above on one input each (from zeros and from a given state, gradients into
+# the initial state and the weights, causality, the given state left alone) and carries two thirds of the question's
+# points, so that a layer wrong in any one regime keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("lstm_layer", weight=24)
+def test_whole_contract(sub, observe, device, gen):
+    """from zeros and from a given state, gradients, causality, the given state unchanged"""
+    test_matches_torch(sub, observe, device, gen, CASES["L5_N3"], False)
+    test_matches_torch(sub, observe, device, gen, CASES["L5_N3"], True)
+    test_gradients(sub, observe, device, gen)
+    test_causal(sub, observe, device, gen)
+    test_state_unchanged(sub, observe, device, gen)

@@ -114,3 +114,15 @@ def test_gradient(sub, observe, device, gen):
     (call(sub, a, b) * upstream).sum().backward()
     observe("a.grad", a.grad)
     observe("b.grad", b.grad)
+
+
+# One contract: this test runs the checks above on one input each (one sequence, a batch of sequences, complex
+# values, gradients) and carries two thirds of the question's points, so that a scan wrong on every input of one
+# kind keeps at most a third; the tests above say which kind.
+@pytest.mark.question("linear_scan", weight=32)
+def test_whole_contract(sub, observe, device, gen):
+    """a single sequence, batched sequences, complex values, gradients"""
+    test_matches_loop(sub, observe, device, gen, (16,))
+    test_matches_loop(sub, observe, device, gen, (3, 17))
+    test_complex(sub, observe, device, gen, 7)
+    test_gradient(sub, observe, device, gen)

@@ -149,3 +149,15 @@ def test_gradients(sub, observe, device, gen):
         assert ok, (
             f"S4DLayer.{n} got no gradient: the forward pass must use it")
         observe(f"{n}.grad", params[n].grad)
+
+
+# One contract: this test runs the checks above on one input each (the kernel, the forward pass with its padding and
+# skip term, causality, every parameter's gradient) and carries two thirds of the question's points, so that a layer
+# wrong in any one part keeps at most a third; the tests above say which part is wrong.
+@pytest.mark.question("s4d", weight=22)
+def test_whole_contract(sub, observe, device, gen):
+    """the kernel, forward = causal convolution + D u, causality, gradients"""
+    test_kernel(sub, observe, device, gen, 3, 8, 16)
+    test_forward(sub, observe, device, gen, 2, 3, 8, 17)
+    test_causal(sub, observe, device, gen)
+    test_gradients(sub, observe, device, gen)
