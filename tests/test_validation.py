@@ -68,9 +68,6 @@ def test_blank_template_scores_zero(topic):
 # `scripts/mutant_shares.py`): a debt, not an exception. Each must still lose points; the list may only shrink
 # (a listed mutant that keeps at most a third fails here until it is removed).
 NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
-    "rnn": "bptt_clip_ignored bptt_detach_h_only clip_grad_norm_none_grads clip_grad_norm_norm_after "
-           "clip_grad_norm_per_parameter clip_grad_norm_scales_up lstm_layer_ignores_given_state",
-    "ssm": "s4d_circular s4d_no_D scan_first_axis zoh_real_part_only",
     "transformers": "attention_causal_replaces_mask attention_causal_strict attention_causal_top_left "
                     "attention_float_mask_as_bool attention_mask_polarity attention_scale_by_value_dim "
                     "block_cache_not_passed generate_cache_not_fed_back generate_greedy_by_sampling "
@@ -81,8 +78,6 @@ NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
                     "rope_in_place rope_positions_ignored "
                     "train_clip_after_step train_clip_value train_no_clipping "
                     "train_no_zero_grad",
-    "lora": "inject_child_name_only inject_dropout_dropped inject_skips_top_level inject_substring_match "
-            "lora_linear_bias_scaled lora_linear_forms_merged prompt_tuning_detached",
 }.items() for name in names.split()}
 
 
