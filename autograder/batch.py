@@ -243,7 +243,7 @@ def _supervise(a: Assignment, todo: list[Entry], jobs: int, previous: dict[str, 
 def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu", jobs: int | None = None,
                  regrade: bool = False, progress: bool = True) -> dict:
     """Grade every submission in ``folder``; results, feedback, gradebook and CSV under ``out``."""
-    from . import reference
+    from . import mutants, reference
     from .collect import collect
     from .supervisor import warm_up
 
@@ -255,10 +255,13 @@ def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu",
     todo = [e for e in entries if previous.get(e.student) != e.sha256
             and _attempts(previous.get(e.student), e.sha256) < MAX_ATTEMPTS]
     warm_up(a.solution_path)
-    reference.observations(a, collect(a), device)  # computed once, on disk; not kept in this process
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    cases = collect(a)
+    reference.observations(a, cases, device)  # computed once, on disk; not kept in this process
+    if todo:  # the mistakes feedback names (``autograder.diagnose``), shared by the workers the same way
+        mutants.compute_all(a, cases, device, jobs)
     gc.collect()
     _ASSIGNMENT, _DEVICE = a, device
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     t0 = time.perf_counter()
     bar = None
     if progress:

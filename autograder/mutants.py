@@ -109,6 +109,34 @@ def mistakes(a: Assignment, question: str, cases: list[Case], device: str, salt:
     return found
 
 
+def compute_all(a: Assignment, cases: list[Case], device: str, jobs: int = 1) -> None:
+    """Every question's mistakes for this run, before a batch forks its workers (which then share them):
+    the questions split over ``jobs`` processes forked from this one, each reporting the digests of the
+    files it wrote (it runs the engine only; the mutants run in their sandboxed children)."""
+    import multiprocessing
+
+    questions = [q.id for q in a.graded]
+    groups = [g for g in (questions[i::max(1, jobs)] for i in range(max(1, jobs))) if g]
+    _JOB[:] = [a, cases, device]  # inherited by the forked processes (test functions do not pickle)
+    try:
+        with multiprocessing.get_context("fork").Pool(len(groups)) as pool:
+            for digests in pool.map(_compute_group, groups):
+                reference._DIGESTS.update(digests)
+    finally:
+        _JOB.clear()
+
+
+_JOB: list = []
+
+
+def _compute_group(questions: list[str]) -> dict[str, str]:
+    a, cases, device = _JOB
+    before = dict(reference._DIGESTS)
+    for q in questions:
+        mistakes(a, q, cases, device)
+    return {k: v for k, v in reference._DIGESTS.items() if before.get(k) != v}
+
+
 # ---------------------------------------------------------------------------- made once: Gradescope, students
 
 
