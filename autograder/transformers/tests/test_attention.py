@@ -292,3 +292,25 @@ def test_does_not_modify_inputs(sub, observe, device):
     for name, t, b in zip(("q", "k", "v", "mask"), (q, k, v, mask), before):
         expect_equal(t, b, f"attention modified its input {name} in place; work on new tensors")
     observe("attention", out)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that attention wrong on every input of one kind (a mask, is_causal with L < S, both at once, a value
+# dim that differs) keeps at most a third; the tests above say which kind.
+@pytest.mark.question("attention", weight=76)
+def test_whole_contract(sub, observe, device):
+    """no mask, Ev != E, the scale, boolean and float masks, causal (L == S and L < S), mask with causal, gradients"""
+    test_values(sub, observe, device, SHAPES["L6_S3"])
+    test_value_dim_differs(sub, observe, device)
+    test_scale(sub, observe, device)
+    test_bool_mask(sub, observe, device, "with_heads_broadcast")
+    test_float_mask(sub, observe, device, True)
+    test_float_zero_mask(sub, observe, device)
+    test_causal_square(sub, observe, device, 4)
+    test_causal_lower_right(sub, observe, device, 3, 7)
+    test_mask_and_causal(sub, observe, device, "bool", 3, 6)
+    test_mask_and_causal(sub, observe, device, "float", 4, 4)
+    test_two_dims(sub, observe, device)
+    test_gradient(sub, observe, device)
+    test_float32(sub, observe, device)
+    test_does_not_modify_inputs(sub, observe, device)

@@ -228,3 +228,16 @@ def test_gradient(sub, observe, device):
     observe("x.grad", x.grad)
     for name in ["ln1.weight", "attn.qkv.weight", "ln2.weight", "mlp.0.weight", "mlp.2.bias"]:
         observe(f"{name}.grad", block.get_parameter(name).grad)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that a block wrong on every input of one kind (with a cache) keeps at most a third; the tests above
+# say which kind.
+@pytest.mark.question("block", weight=16)
+def test_whole_contract(sub, observe, device):
+    """values, pre-norm, causal, chunked decoding with the cache, gradients"""
+    test_values(sub, observe, device, 2)
+    test_pre_norm_on_a_large_residual(sub, observe, device)
+    test_causal(sub, observe, device)
+    test_chunked_equals_full(sub, observe, device)
+    test_gradient(sub, observe, device)

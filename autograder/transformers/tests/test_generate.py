@@ -373,3 +373,21 @@ def test_rejects_bad_arguments(sub, observe, device):
                 sub.generate(model, idx, 3, generator=seeded(14, device), **kwargs)
         observe(f"{name} raises ValueError", True)
     observe("tokens", generate(sub, model, idx, 3, temperature=0.5, top_k=2, generator=seeded(15, device)))
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that generation wrong on every input of one kind (greedy, a temperature, top-k, with the cache)
+# keeps at most a third; the tests above say which kind.
+@pytest.mark.question("generate", weight=50)
+def test_whole_contract(sub, observe, device):
+    """greedy (cached and not), temperature, top-k, seeded sampling, the calls with and without the cache"""
+    test_greedy_cached_equals_uncached(sub, observe, device, "toy")
+    test_greedy_is_argmax(sub, observe, device)
+    test_sampling_matches_reference(sub, observe, device, SAMPLING["t15_k5"])
+    test_sampling_without_cache(sub, observe, device)
+    test_temperature(sub, observe, device, 0.5)
+    test_top_k_filtering(sub, observe, device, 3)
+    test_calls(sub, observe, device, True)
+    test_calls(sub, observe, device, False)
+    test_no_grad(sub, observe, device)
+    test_rejects_bad_arguments(sub, observe, device)

@@ -278,3 +278,17 @@ def test_rejects_wrong_cache_length(sub, observe, device):
     observe("2 caches for 3 blocks raises ValueError", True)
     logits, _ = run(sub, model, idx[:, -1:], kv_cache=caches)
     observe("logits with the right cache", logits)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that a model wrong on every input of one kind (with a cache) keeps at most a third; the tests above
+# say which kind.
+@pytest.mark.question("gpt", weight=20)
+def test_whole_contract(sub, observe, device):
+    """values, one cache per block, incremental and continued decoding with the cache, gradients, cache checks"""
+    test_values(sub, observe, device, 2)
+    test_cache_structure(sub, observe, device)
+    test_incremental_equals_full(sub, observe, device)
+    test_positions_continue(sub, observe, device)
+    test_gradient(sub, observe, device)
+    test_rejects_wrong_cache_length(sub, observe, device)

@@ -147,3 +147,20 @@ def test_rejects_bad_shapes(sub, observe, device):
             sub.lm_loss(lg.to(device), tk.to(device))
         observe(f"{name} raises ValueError", True)
     observe("lm_loss", loss_of(sub, logits.to(device), tokens.to(device)))
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that a loss wrong on every input of one kind (with ignored targets, another ignore_index, large
+# logits) keeps at most a third; the tests above say which kind.
+@pytest.mark.question("loss", weight=30)
+def test_whole_contract(sub, observe, device):
+    """values, shifted targets, ignored targets and the ignore_index given, a mean, large logits, shape checks"""
+    test_values(sub, observe, device, (2, 5, 7))
+    test_shifted_targets(sub, observe, device)
+    test_ignore_index(sub, observe, device)
+    test_ignore_index_argument(sub, observe, device)
+    test_mean_not_sum(sub, observe, device)
+    test_large_logits(sub, observe, device, torch.float32)
+    test_gradient(sub, observe, device)
+    test_all_ignored_is_nan(sub, observe, device)
+    test_rejects_bad_shapes(sub, observe, device)

@@ -298,3 +298,21 @@ def test_gradient(sub, observe, device):
     observe("x.grad", x.grad)
     observe("qkv.weight.grad", m.qkv.weight.grad)
     observe("proj.weight.grad", m.proj.weight.grad)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that attention wrong on every input of one kind (with rope and another base, with a cache, with a
+# mask) keeps at most a third; the tests above say which kind.
+@pytest.mark.question("mha", weight=42)
+def test_whole_contract(sub, observe, device):
+    """argument checks, masks, rope with its base, the head split, the cache with rotated keys, chunked decoding"""
+    test_rejects_bad_arguments(sub, observe, device)
+    test_values(sub, observe, device, CONFIGS["bool_mask"])
+    test_values(sub, observe, device, CONFIGS["rope_base_100"])
+    test_head_split(sub, observe, device)
+    test_cache_shapes(sub, observe, device)
+    test_chunked_equals_full(sub, observe, device, True)
+    test_rope_positions_offset(sub, observe, device)
+    test_bias_false(sub, observe, device)
+    test_mask_with_cache(sub, observe, device)
+    test_gradient(sub, observe, device)

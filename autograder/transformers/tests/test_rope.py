@@ -218,3 +218,23 @@ def test_rejects_bad_input(sub, observe, device):
     observe("positions of shape (1, 4) raises ValueError", True)
     x = randn(gen, 4, 6).to(device)
     observe("apply_rope(x, arange(4))", sub.apply_rope(x, torch.arange(4).to(device)), **TOL)
+
+
+# One contract: this test runs the checks above on one input each and carries two thirds of the question's
+# points, so that RoPE wrong on every input of one kind (another base, offset positions, x changed in place)
+# keeps at most a third; the tests above say which kind.
+@pytest.mark.question("rope", weight=44)
+def test_whole_contract(sub, observe, device):
+    """values, the base given, interleaved pairs and their angles, given (offset, float) positions, x unchanged"""
+    test_values(sub, observe, device, SHAPES["batch_heads"])
+    test_base(sub, observe, device, 100.0)
+    test_interleaved_pairs(sub, observe, device)
+    test_frequencies(sub, observe, device)
+    test_position_zero_is_identity(sub, observe, device)
+    test_relative_positions(sub, observe, device)
+    test_float_positions(sub, observe, device)
+    test_offset_positions(sub, observe, device)
+    test_dtypes(sub, observe, device, F64)
+    test_gradient(sub, observe, device)
+    test_does_not_modify_input(sub, observe, device)
+    test_rejects_bad_input(sub, observe, device)

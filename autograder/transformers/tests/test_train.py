@@ -225,3 +225,17 @@ def test_learns_copy_task(sub, observe, device):
     # decisive in the parent: within 1 - THRESHOLD of the reference's accuracy (about 100%)
     observe("held-out copy accuracy", accuracy, rtol=0.0, atol=1.0 - THRESHOLD)
     observe("training loss went down", losses[-1] < losses[0] - 0.5)
+
+
+# One contract: this test runs the mechanics' checks above on one input each and carries two thirds of the
+# question's points, so that a step wrong on every input of one kind (clipping on, gradients left from before,
+# several steps) keeps at most a third; the tests above say which kind.
+@pytest.mark.question("train", weight=24)
+def test_whole_contract(sub, observe, device):
+    """one step with and without clipping, the loss before the step, several steps, stale gradients, clipping"""
+    test_one_step(sub, observe, device, 1.0)
+    test_one_step(sub, observe, device, None)
+    test_returns_loss_before_step(sub, observe, device)
+    test_several_steps(sub, observe, device, "adamw")
+    test_stale_gradients_zeroed(sub, observe, device)
+    test_clipping(sub, observe, device, 0.1)
