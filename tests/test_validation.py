@@ -64,23 +64,6 @@ def test_blank_template_scores_zero(topic):
     assert all(t.kind in ("wrong result", "error") for t in r.tests), "the blank template crashed or hung the grader"
 
 
-# Mutants whose questions' tests are not yet weighted so that they keep at most a third (measured with
-# `scripts/mutant_shares.py`): a debt, not an exception. Each must still lose points; the list may only shrink
-# (a listed mutant that keeps at most a third fails here until it is removed).
-NOT_YET_PROPORTIONATE = {(topic, name) for topic, names in {
-    "transformers": "attention_causal_replaces_mask attention_causal_strict attention_causal_top_left "
-                    "attention_float_mask_as_bool attention_mask_polarity attention_scale_by_value_dim "
-                    "block_cache_not_passed generate_cache_not_fed_back generate_greedy_by_sampling "
-                    "generate_temperature_after_softmax generate_top_k_plus_one generate_top_k_smallest "
-                    "generate_whole_sequence_with_cache gpt_cache_ignored gpt_first_cache_for_every_block "
-                    "loss_ignore_index_hardcoded loss_ignore_index_in_denominator loss_log_of_softmax "
-                    "mha_cache_before_rope mha_rope_base_ignored mha_rope_positions_not_offset rope_base_ignored "
-                    "rope_in_place rope_positions_ignored "
-                    "train_clip_after_step train_clip_value train_no_clipping "
-                    "train_no_zero_grad",
-}.items() for name in names.split()}
-
-
 QUESTIONS = [(t, q.id) for t in TOPICS for q in load_assignment(t).graded]
 
 
@@ -108,11 +91,7 @@ def test_mutant_loses_points_on_its_question(topic, mutant):
     # Proportionate: code wrong on every input keeps at most a third of its question's points; only a bug in
     # one edge case, declared with `# CORNER: <the edge case>`, may keep more (docs/authoring.md, "Mutants").
     if "CORNER" not in mutant_headers(a.mutants_dir / mutant):
-        proportionate = s <= keeps_at_most(m)
-        if (topic, mutant.removesuffix(".py")) in NOT_YET_PROPORTIONATE:
-            assert not proportionate, f"{mutant} keeps at most a third now: remove it from NOT_YET_PROPORTIONATE"
-            return
-        assert proportionate, (
+        assert s <= keeps_at_most(m), (
             f"{mutant} keeps {s:g} of the {m:g} points of {target}, more than a third: weight the tests it fails "
             f"(or mark it `# CORNER: <the edge case>` if it is wrong on one edge case only):\n{r.table()}")
 
