@@ -39,8 +39,10 @@ def test_statistics(sub, observe, device, gen, p):
         f"dropout(p={p}) zeroed {frac:.1%} of the entries; about {p:.0%} should be zeroed "
         "(keep each entry with probability 1 - p)"
     )
+    scale = float((out[kept] / x[kept]).median()) if kept.any() else float("nan")
     assert torch.allclose(out[kept], x[kept] / (1 - p)), (
-        f"kept entries must be scaled by 1 / (1 - p) = {1 / (1 - p):.4f} (inverted dropout)"
+        f"kept entries must be scaled by 1 / (1 - p) = {1 / (1 - p):.4f} (inverted dropout); "
+        f"they were scaled by {scale:.4f}"
     )
     observe("fraction zeroed", frac, atol=0.02)
     observe("mean of dropout(x) / mean of x", float(out.mean() / x.mean()), atol=0.05)
@@ -121,7 +123,10 @@ def test_gradient(sub, observe, device, gen):
     assert x.grad is not None, "no gradient reached x: keep dropout on the autograd graph"
     expected = (out.detach() != 0).to(F64) / (1 - p)
     ok = torch.allclose(x.grad, expected)
-    assert ok, "the gradient of dropout must be mask / (1 - p): 1 / (1 - p) where kept, 0 where dropped"
+    kept = out.detach() != 0
+    scale = float(x.grad[kept].median()) if kept.any() else float("nan")
+    assert ok, (f"the gradient of dropout must be mask / (1 - p): 1 / (1 - p) = {1 / (1 - p):.4f} where kept, "
+                f"0 where dropped; it is {scale:.4f} where kept")
     observe("gradient equals mask / (1 - p)", ok)
 
 
