@@ -31,12 +31,13 @@ test: setup
 	$(BIN)/ruff check autograder shared tests scripts
 	$(PYTHON) -m pytest -q -n auto --dist loadgroup
 
-# One topic's whole check: reference full, blank zero, mutants caught, variants full, release and snapshots in
-# sync, its notebook from the student bundle, its Gradescope zip, its reference against oracles.
+# One topic's whole check: reference full, blank zero, mutants caught and told apart (diagnoses), variants full,
+# release, snapshots and diagnoses in sync, its notebook from the student bundle, its Gradescope zip, its
+# reference against oracles.
 validate: setup
 	@test -n "$(HW)" || (echo "usage: make validate HW=<topic>"; exit 2)
-	$(PYTHON) -m pytest -q -n auto --dist loadgroup tests/test_validation.py tests/test_notebooks.py \
-	    tests/test_gradescope.py $(wildcard tests/test_$(HW)_reference.py) -k "$(HW)"
+	$(PYTHON) -m pytest -q -n auto --dist loadgroup tests/test_validation.py tests/test_diagnose.py \
+	    tests/test_notebooks.py tests/test_gradescope.py $(wildcard tests/test_$(HW)_reference.py) -k "$(HW)"
 
 # The files of a new assignment: an example question that already passes `make validate HW=<topic>`.
 new-topic: setup
