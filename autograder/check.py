@@ -184,7 +184,8 @@ def check_notebook(path: str | Path, *, question: str | None = None, topic: str 
         raise CheckError(str(e)) from None
     forbidden = {q.id: q.forbidden for q in a.questions}
     skip = {q.id for q in a.questions if question is not None and q.id != question}
-    collect(a, hidden=False)  # registers the test files first: building freezes the trusted set
+    for topic in dict.fromkeys([a.id, *list_topics()]):  # every assignment's public tests are registered before
+        collect(load_assignment(topic), hidden=False)     # the first build freezes the trusted set for this process
     module = build_module(submission, a.owners, skip=skip, forbidden=forbidden)
     errors = {q: e for q, e in module._errors.items() if q != "_imports" and q not in skip}
     result = CheckResult(a, path.name, device)

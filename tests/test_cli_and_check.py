@@ -180,3 +180,18 @@ def test_scripts_run_their_own_checkout(tmp_path):
                           text=True, cwd=tmp_path, timeout=600)
     assert proc.returncode != 0 and "no assignment 'nosuchtopic'" in proc.stderr
     assert str(copy) in proc.stderr and str(REPO / "assignments") not in proc.stderr
+
+
+def test_checks_of_two_assignments_in_one_process_judge_each_by_its_own_rules(tmp_path):
+    """Building a notebook freezes the test files trusted in this process: the second assignment's public
+    tests (transformers' use torch.softmax, which its attention question forbids to students) must already
+    be among them, or its reference would be blamed for what its tests call."""
+    from autograder.check import check_notebook
+    from autograder.release import student_notebook
+
+    for topic in ("optimizers", "transformers"):
+        a = load_assignment(topic)
+        path = tmp_path / f"{topic}.ipynb"
+        path.write_text(student_notebook(a.solution_path, strip=False))
+        result, text = check_notebook(path)
+        assert result.passed, text
