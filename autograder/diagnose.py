@@ -29,6 +29,12 @@ FORMAT = 1
 MATCHED_STATUSES = ("failed", "error")
 _FRAME = re.compile(r" \(in GRADED: [^\n]*? cell, line \d+: `[^\n]*`\)")
 _CELL_LINE = re.compile(r" \(line \d+ of GRADED: [^\n)]*\)")
+_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d+(?:[eE][-+]?\d+)?")
+DIGITS = 3  # a number in a failure message is compared to this many significant digits
+
+
+def _rounded(match: re.Match) -> str:
+    return f"{float(match.group(0)):.{DIGITS - 1}e}"
 
 
 @dataclass(frozen=True)
@@ -46,14 +52,14 @@ class Mistake:
 
 def signature(outcome: dict) -> dict | None:
     """What a test saw of a run: its observations, or its failure's kind and message (without where in the
-    cell it happened, which differs between two codes that make the same mistake); None for a timeout or a
-    crash."""
+    cell it happened, and with its decimal numbers to three significant digits: two codes that make the same
+    mistake differ there, in the line and in the last bits); None for a timeout or a crash."""
     status = outcome.get("status")
     if status == "passed":
         return {"obs": list(outcome.get("obs") or [])}
     if status in MATCHED_STATUSES:
         message = _CELL_LINE.sub("", _FRAME.sub("", teach(str(outcome.get("message") or ""))))
-        return {"status": status, "message": scrub_paths(message).strip()}
+        return {"status": status, "message": _DECIMAL.sub(_rounded, scrub_paths(message).strip())}
     return None
 
 

@@ -92,6 +92,15 @@ def test_failure_messages_match_without_where_in_the_cell_it_happened():
     assert diagnose.diagnose({A.id: signature(other)}, [m]) is None
 
 
+def test_failure_messages_match_when_their_numbers_differ_only_in_the_last_digits():
+    theirs = {"status": "failed", "message": "yours moved by [0.03162265387978336, 0.0316227664]; expected 0.01"}
+    close = {"status": "failed", "message": "yours moved by [0.03162265387971234, 0.0316227661]; expected 0.01"}
+    far = {"status": "failed", "message": "yours moved by [0.0299, 0.0316227661]; expected 0.01"}
+    m = Mistake("m", "q", "why", {A.id: signature(theirs)})
+    assert diagnose.diagnose({A.id: signature(close)}, [m]) is m
+    assert diagnose.diagnose({A.id: signature(far)}, [m]) is None
+
+
 def test_time_limits_crashes_and_unwritten_cells_name_nothing():
     assert signature({"status": "timeout", "message": "the time limit ran out"}) is None
     timeout = Mistake("slow", "q", "why", {A.id: None})
