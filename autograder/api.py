@@ -130,14 +130,14 @@ def mutant_notebook(a: Assignment, mutant: Path) -> tuple[str, str]:
 
 
 def grade_mutant(topic: str | Assignment, mutant: str | Path, device: str = "cpu", *,
-                 whole: bool = False) -> tuple[str, GradeResult]:
+                 whole: bool = False, diagnose: bool = False) -> tuple[str, GradeResult]:
     """Grade the reference with a mutant's (or variant's) cell: its question and the questions that build
     on it, or every question (``whole``). That no other question depends on it is proved once per
     question by ``grade_without``, for every mutant at once."""
     a = topic if isinstance(topic, Assignment) else load_assignment(topic)
     target, sub = mutant_submission(a, Path(mutant))
     questions = None if whole else {target} | a.dependents(target)
-    return target, grade(a, sub, device, label=Path(mutant).name, questions=questions)
+    return target, grade(a, sub, device, label=Path(mutant).name, questions=questions, diagnose=diagnose)
 
 
 def grade_without(topic: str | Assignment, question: str, device: str = "cpu") -> GradeResult:

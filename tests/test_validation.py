@@ -6,7 +6,7 @@
   unless its header marks it a corner case (`# CORNER: <the edge case>`);
 - no question's tests use another question's cell unless it declares that it builds on it (with that cell
   blank, only the question and its dependents lose points): so no mutant can cost points elsewhere;
-- every variant (a correct implementation written differently) scores full marks;
+- every variant (a correct implementation written differently) scores full marks and is named no mistake;
 - the released notebook and the public snapshots are in sync with their sources;
 - every autograded question has public tests, hidden tests and at least three mutants.
 """
@@ -139,9 +139,10 @@ def test_variant_scores_full_marks(topic, variant):
     """A correct implementation that differs from the reference (other ops, other order, other
     dtype path) passes every test: the tests check the contract, not the reference's code."""
     a = load_assignment(topic)
-    target, r = grade_mutant(a, a.variants_dir / variant)
+    target, r = grade_mutant(a, a.variants_dir / variant, diagnose=True)
     lost = {q: f"{s:g}/{m:g}" for q, (s, m) in r.questions.items() if s < m}
     assert not lost, f"the correct variant {variant} of {target} loses points on {lost}:\n{r.table()}"
+    assert not r.diagnoses, f"the correct variant {variant} is told it makes a mistake: {r.diagnoses}"
 
 
 @pytest.mark.parametrize("topic", TOPICS)
