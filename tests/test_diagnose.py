@@ -17,7 +17,7 @@ import torch
 from autograder import diagnose
 from autograder.collect import Case
 from autograder.diagnose import Mistake, attach, signature
-from autograder.manifest import list_topics, load_assignment
+from autograder.manifest import REPO, list_topics, load_assignment
 from autograder.observations import encode
 from autograder.results import TestResult as Outcome
 from autograder.results import feedback_markdown
@@ -229,3 +229,24 @@ def test_the_shipped_file_holds_no_mutant_code(topic):
                 code = line.strip()
                 if len(code) >= 20 and not code.startswith("#"):
                     assert json.dumps(code)[1:-1] not in text, f"{path.name}'s line `{code}` is in diagnoses.json"
+
+
+# ---------------------------------------------------------------------------- code the mutants did not write
+
+HELD_OUT = sorted((REPO / "tests" / "fixtures" / "heldout_mistakes").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", HELD_OUT, ids=[p.stem for p in HELD_OUT])
+def test_a_mistake_written_another_way_is_named_and_two_mistakes_are_not(path):
+    """Wrong code written apart from the mutant library (other ops, other structure, the same mistake) is named
+    that mistake when graded; code with two mistakes at once is named none."""
+    from autograder.api import grade_mutant
+    from autograder.mutants import headers
+
+    topic = path.stem.split("_", 1)[0]
+    expect = next(line.split(":", 1)[1].strip() for line in path.read_text().splitlines()
+                  if line.startswith("# EXPECT:"))
+    question = headers(path)["MUTANT"]
+    _, r = grade_mutant(topic, path, diagnose=True)
+    assert r.questions[question][0] < r.questions[question][1], f"{path.name} is not even wrong"
+    assert r.diagnoses.get(question, "none") == expect, r.table()
