@@ -29,7 +29,13 @@ def test_zip_is_complete_and_reproducible(built, tmp_path):
                    "assignments/optimizers/assignment.toml", "solutions/optimizers/optimizers.py",
                    "autograder/optimizers/tests/test_adam.py", "assignments/optimizers/snapshots.json"):
         assert needed in names
-    assert not any("mutants" in n or "__pycache__" in n for n in names)
+    # this topic's mutants, for the mistakes feedback names (out of the child's view like the hidden tests);
+    # no other topic's folder, no variant (a correct implementation), no cache
+    assert "autograder/optimizers/mutants/adam_no_bias_correction.py" in names
+    others = [n for n in names if n.startswith("autograder/") and n.count("/") > 1
+              and n.split("/")[1] in set(list_topics()) - {"optimizers"}]
+    assert not others, others
+    assert not any("variants" in n or "__pycache__" in n for n in names)
     assert build(a, tmp_path / "again.zip").read_bytes() == path.read_bytes()
     assert "torch==2.14.1" in zipfile.ZipFile(path).read("requirements.txt").decode()
 
