@@ -70,6 +70,8 @@ def _matched(student: dict | None, mutant: dict | None) -> int:
     if "obs" in mutant:
         if "obs" not in student or not mutant["obs"]:
             return 0
+        if student["obs"] == mutant["obs"]:  # the very values (code that makes the mistake the same way)
+            return len(mutant["obs"])
         try:
             same = judge(student["obs"], mutant["obs"]) is None  # tolerances: the test's own, from the mutant's record
         except Exception:  # an observation that cannot be compared matches nothing

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import reference
@@ -80,13 +81,57 @@ def _path(a: Assignment, device_type: str, salt: str, question: str, cases: list
     return reference.cache_dir() / f"{a.id}-{device_type}-mistakes-{_key(a, device_type, salt, question, cases)}.json"
 
 
-def _stored(mistakes: list[Mistake]) -> bytes:
-    return json.dumps({m.name: {"question": m.question, "why": m.why, "tests": m.tests} for m in mistakes},
-                      sort_keys=True).encode()
+class _Signatures(Mapping):
+    """A mistake's signatures, read from their own file only when a student's failing tests are the mistake's
+    (the index says which those are): a question's table is large, and most of it is never compared. The
+    index, verified against the digest this process kept, holds each file's digest."""
+
+    def __init__(self, ids: list[str], path: Path, digest: str):
+        self._ids, self._path, self._digest, self._data = frozenset(ids), path, digest, None
+
+    def __iter__(self):
+        return iter(sorted(self._ids))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, test) -> bool:
+        return test in self._ids
+
+    def __getitem__(self, test):
+        if test not in self._ids:
+            raise KeyError(test)
+        if self._data is None:
+            try:
+                raw = self._path.read_bytes()
+                ok = hashlib.sha256(raw).hexdigest() == self._digest
+                self._data = json.loads(raw) if ok else {}
+            except (OSError, ValueError):
+                self._data = {}
+        return self._data.get(test)  # None (a changed file): nothing matches it
 
 
-def _loaded(data: dict) -> list[Mistake]:
-    return [Mistake(name, m["question"], m["why"], m["tests"]) for name, m in sorted(data.items())]
+def _save(path: Path, mistakes: list[Mistake]) -> None:
+    """The question's table as an index (``path``, its digest kept by this process) and a file per mistake."""
+    index = {}
+    for i, m in enumerate(sorted(mistakes, key=lambda m: m.name)):
+        body = json.dumps(dict(m.tests), sort_keys=True).encode()
+        part = path.with_name(f"{path.stem}-{i}.json")
+        reference._write_private(part, body)
+        index[m.name] = {"question": m.question, "why": m.why, "tests": sorted(m.tests), "file": part.name,
+                         "sha256": hashlib.sha256(body).hexdigest()}
+    data = json.dumps(index, sort_keys=True).encode()
+    reference._write_private(path, data)
+    reference._DIGESTS[str(path)] = hashlib.sha256(data).hexdigest()
+
+
+def _loaded(index: dict, folder: Path) -> list[Mistake]:
+    return [Mistake(name, m["question"], m["why"], _Signatures(m["tests"], folder / m["file"], m["sha256"]))
+            for name, m in sorted(index.items())]
+
+
+def _full(mistakes: list[Mistake]) -> dict:
+    return {m.name: {"question": m.question, "why": m.why, "tests": dict(m.tests)} for m in mistakes}
 
 
 def mistakes(a: Assignment, question: str, cases: list[Case], device: str, salt: str | None = None) -> list[Mistake]:
@@ -98,14 +143,13 @@ def mistakes(a: Assignment, question: str, cases: list[Case], device: str, salt:
     if not cases:
         return []
     path = _path(a, device.split(":")[0], salt, question, cases)
-    cached = reference._read_verified(path)
-    if cached:
-        return _loaded(cached)
+    if str(path) in reference._DIGESTS:
+        index = reference._read_verified(path)
+        if index or not diagnosable(a, question):
+            return _loaded(index, path.parent)
     expected = reference.observations(a, cases, device, salt)
     found = [run(a, p, cases, device, salt, expected) for p in diagnosable(a, question)]
-    data = _stored(found)
-    reference._write_private(path, data)
-    reference._DIGESTS[str(path)] = hashlib.sha256(data).hexdigest()
+    _save(path, found)
     return found
 
 
@@ -149,8 +193,7 @@ def prepare(a: Assignment, cases: list[Case], device: str, path: Path) -> Path:
         mine = [c for c in cases if c.question == q.id]
         if mine:
             found = mistakes(a, q.id, mine, device)
-            tables[q.id] = {"key": _key(a, device_type, reference.RUN_SALT, q.id, mine),
-                            "mistakes": json.loads(_stored(found))}
+            tables[q.id] = {"key": _key(a, device_type, reference.RUN_SALT, q.id, mine), "mistakes": _full(found)}
     reference._write_private(path, json.dumps({"salt": reference.RUN_SALT, "tables": tables}, sort_keys=True).encode())
     return path
 
@@ -174,10 +217,8 @@ def use_prepared(a: Assignment, device: str, path: Path) -> int:
         if not mine or not isinstance(table, dict) or table.get("key") != _key(a, device_type, reference.RUN_SALT,
                                                                                q.id, mine):
             continue
-        target = _path(a, device_type, reference.RUN_SALT, q.id, mine)
-        body = _stored(_loaded(table["mistakes"]))
-        reference._write_private(target, body)
-        reference._DIGESTS[str(target)] = hashlib.sha256(body).hexdigest()
+        found = [Mistake(name, m["question"], m["why"], m["tests"]) for name, m in sorted(table["mistakes"].items())]
+        _save(_path(a, device_type, reference.RUN_SALT, q.id, mine), found)
         adopted += 1
     return adopted
 

@@ -3,7 +3,8 @@
 Measures, for one assignment:
 - batch: a synthetic class of 120 notebooks (reference, blank, every mutant, repeated) graded as
   a folder by forked workers, against a cold `python -m autograder grade` process per submission
-  (timed on a sample and extrapolated);
+  (timed on a sample and extrapolated), with what is done once per batch (start-up, the reference, the
+  mistakes feedback names) apart from the grading;
 - cold: a fresh `python -m autograder grade` process per submission (what a naive Gradescope
   run pays), first with an empty reference cache, then with it warm;
 - warm: submissions graded one after another in one process that has already imported torch
@@ -72,9 +73,11 @@ def batch(a, size: int = 120, cold_sample: int = 6) -> None:
             subprocess.run([sys.executable, "-m", "autograder", "grade", a.id, str(path), "--no-details"],
                            check=True, stdout=subprocess.DEVNULL)
         cold_each = (time.perf_counter() - t0) / len(sample)
-    print(f"batch of {size} submissions, {summary['jobs']} workers: {warm:.1f} s in all (reference, startup "
-          f"included), {warm / size:.3f} s per submission, {size / warm * 60:.0f} submissions per minute; "
-          f"largest worker or child {child:.0f} MB")
+    grading = summary["seconds"]
+    print(f"batch of {size} submissions, {summary['jobs']} workers: {warm:.1f} s in all, {warm / size:.3f} s per "
+          f"submission, {size / warm * 60:.0f} submissions per minute; of which {warm - grading:.1f} s once "
+          f"(start-up, the reference and the mistakes feedback names) and {grading:.1f} s grading "
+          f"({size / grading * 60:.0f} per minute); largest worker or child {child:.0f} MB")
     print(f"cold, one process per submission: {cold_each:.2f} s each (mean of {len(sample)}), "
           f"{cold_each * size:.0f} s for the class: {cold_each * size / warm:.1f}x slower")
 
