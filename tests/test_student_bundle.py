@@ -185,6 +185,18 @@ def test_cli_check_from_the_bundle(bundle, student_python, tmp_path):
     proc = _run(student_python, ["-m", "autograder", "check", ref.name, "--question", q], tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert all(line.startswith(("\N{CHECK MARK} " + q, q)) for line in proc.stdout.strip().splitlines())
+    # a known mistake is named from the bundle alone (its diagnoses.json), in words, without the mutant's name
+    from autograder import diagnose
+    from autograder.api import mutant_notebook
+
+    shipped = diagnose.read(a.diagnoses_path)
+    named = next(m for m in shipped
+                 if diagnose.diagnose(m.tests, [x for x in shipped if x.question == m.question]) is m)
+    q, text = mutant_notebook(a, a.mutants_dir / f"{named.name}.py")
+    (tmp_path / "wrong.ipynb").write_text(text)
+    proc = _run(student_python, ["-m", "autograder", "check", "wrong.ipynb", "--question", q], tmp_path)
+    assert proc.returncode == 1 and named.line() in proc.stdout, proc.stdout + proc.stderr
+    assert named.name not in proc.stdout
 
 
 def test_colab_first_cell_installs_the_bundle(bundle, tmp_path):
