@@ -258,8 +258,9 @@ def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu",
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     cases = collect(a)
     reference.observations(a, cases, device)  # computed once, on disk; not kept in this process
-    if todo:  # the mistakes feedback names (``autograder.diagnose``), shared by the workers the same way
-        mutants.compute_all(a, cases, device, jobs)
+    if len(todo) > len(a.graded):  # the mistakes feedback names (``autograder.diagnose``), shared by the workers
+        mutants.compute_all(a, cases, device, jobs)  # the same way; for a few submissions (a regrade), only the
+        # questions they fail are computed, by the worker that needs them
     gc.collect()
     _ASSIGNMENT, _DEVICE = a, device
     t0 = time.perf_counter()

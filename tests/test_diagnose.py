@@ -250,3 +250,36 @@ def test_a_mistake_written_another_way_is_named_and_two_mistakes_are_not(path):
     _, r = grade_mutant(topic, path, diagnose=True)
     assert r.questions[question][0] < r.questions[question][1], f"{path.name} is not even wrong"
     assert r.diagnoses.get(question, "none") == expect, r.table()
+
+
+@pytest.mark.parametrize("size", [1, 8], ids=["one_submission_lazily", "a_class_prepared_once"])
+def test_a_class_folder_names_each_students_mistake_in_their_feedback(size, tmp_path):
+    """Batch grading: with more submissions than questions the mistakes are computed once before the workers
+    fork; with a few (a regrade), by the worker that needs them. Either way each student's feedback.md names
+    their own mistake, and a correct submission's names none."""
+    from autograder.batch import grade_folder
+    from autograder.mutants import headers
+    from autograder.release import student_notebook
+
+    a = load_assignment("optimizers")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    wrong = ["sgd_nesterov_ignored", "adam_no_bias_correction", "muon_nesterov_ignored"]
+    for i in range(size):
+        name = wrong[i % len(wrong)] if i < size - 1 or size == 1 else "reference"
+        path = folder / f"s{i}_{name}.ipynb"
+        if name == "reference":
+            path.write_text(student_notebook(a.solution_path, strip=False))
+        else:
+            _mutant_notebook(a, name, path)
+    summary = grade_folder(a, folder, tmp_path / "out", progress=False)
+    assert summary["errors"] == 0
+    for path in folder.iterdir():
+        feedback = (tmp_path / "out" / path.stem / "feedback.md").read_text()
+        name = path.stem.split("_", 1)[1]
+        if name == "reference":
+            assert "Likely mistake" not in feedback
+        else:
+            why = headers(a.mutants_dir / f"{name}.py")["WHY"]
+            assert f"Likely mistake: {why.rstrip('.')}" in feedback, feedback
+            assert feedback.count("Likely mistake") == 1, feedback
