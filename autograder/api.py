@@ -74,12 +74,12 @@ def _diagnose(a: Assignment, result: GradeResult, outcomes: dict, cases: list, d
     """Name the mistakes the failing outputs show, for each question where a mistake could be named: some
     test failed with outputs or a message (not an unwritten cell, a time limit, a forbidden API)."""
     from . import diagnose, mutants
+    from .check import UNWRITTEN
 
     worth = {t.case.question for t in result.tests if not t.passed and t.kind in ("wrong result", "error")
              and diagnose.signature(outcomes.get(t.case.id, {})) is not None}
-    worth -= {t.case.question for t in result.tests if t.kind == "forbidden API"}
-    worth = {q for q in worth if not any(t.case.question == q and "not implemented yet" in t.message
-                                         for t in result.tests)}
+    worth -= {t.case.question for t in result.tests
+              if t.kind == "forbidden API" or any(s in t.message for s in UNWRITTEN)}
     if not worth:
         return
     if public:  # judged against the shipped snapshots: the shipped diagnoses, as students' checks

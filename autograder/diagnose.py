@@ -112,11 +112,10 @@ def attach(results: list[TestResult], outcomes: dict[str, dict], mistakes: list[
         if not failed:
             continue
         m = diagnose(failed, candidates)
-        shown = next((t for t in mine if not t.passed and t.case.id in (m.tests if m else ()) and visible(t)), None)
-        if m is None or shown is None:
-            continue
-        shown.diagnosis = m.line()
-        found[q] = m
+        shown = None if m is None else next((t for t in mine if t.case.id in m.tests and visible(t)), None)
+        if shown is not None:  # the mistake's tests are the failing ones
+            shown.diagnosis = m.line()
+            found[q] = m
     return found
 
 
@@ -136,17 +135,24 @@ def file_text(assignment_id: str, mistakes: list[Mistake], previous: list[Mistak
         old = before.get((name, test))
         return {"obs": stable(sig["obs"], old["obs"] if isinstance(old, dict) and "obs" in old else None)}
 
-    data = {"format": FORMAT, "assignment": assignment_id,
-            "mistakes": {m.name: {"question": m.question, "why": m.why,
-                                  "tests": {t: stored(m.name, t, s) for t, s in sorted(m.tests.items())}}
-                         for m in sorted(mistakes, key=lambda m: m.name) if m.tests}}
+    kept = [Mistake(m.name, m.question, m.why, {t: stored(m.name, t, s) for t, s in m.tests.items()})
+            for m in mistakes if m.tests]
+    data = {"format": FORMAT, "assignment": assignment_id, "mistakes": table(kept)}
     return json.dumps(data, sort_keys=True, indent=1) + "\n"
+
+
+def table(mistakes: list[Mistake]) -> dict:
+    """Mistakes as plain data, by name (``from_table`` reads it back): this file's and the grader's."""
+    return {m.name: {"question": m.question, "why": m.why, "tests": dict(m.tests)} for m in mistakes}
+
+
+def from_table(data: dict) -> list[Mistake]:
+    return [Mistake(name, m["question"], m["why"], dict(m["tests"])) for name, m in sorted(data.items())]
 
 
 def read(path: Path) -> list[Mistake]:
     """The mistakes a ``diagnoses.json`` holds; none when it is absent or unreadable (a check then names none)."""
     try:
-        data = json.loads(Path(path).read_text())["mistakes"]
-        return [Mistake(name, m["question"], m["why"], dict(m["tests"])) for name, m in data.items()]
+        return from_table(json.loads(Path(path).read_text())["mistakes"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import reference
 from .collect import Case
-from .diagnose import Mistake, file_text, read, signature
+from .diagnose import Mistake, file_text, from_table, read, signature, table
 from .manifest import Assignment
 from .observations import judge
 
@@ -130,10 +130,6 @@ def _loaded(index: dict, folder: Path) -> list[Mistake]:
             for name, m in sorted(index.items())]
 
 
-def _full(mistakes: list[Mistake]) -> dict:
-    return {m.name: {"question": m.question, "why": m.why, "tests": dict(m.tests)} for m in mistakes}
-
-
 def mistakes(a: Assignment, question: str, cases: list[Case], device: str, salt: str | None = None) -> list[Mistake]:
     """The question's diagnosable mutants, each with its signature on the ``cases`` (the question's tests) it
     fails, with ``salt`` (this run's by default): computed once per grading process, or adopted from
@@ -143,10 +139,9 @@ def mistakes(a: Assignment, question: str, cases: list[Case], device: str, salt:
     if not cases:
         return []
     path = _path(a, device.split(":")[0], salt, question, cases)
-    if str(path) in reference._DIGESTS:
-        index = reference._read_verified(path)
-        if index or not diagnosable(a, question):
-            return _loaded(index, path.parent)
+    index = reference._read_verified(path)  # {} when not written here, changed since, or a question without any
+    if index or (str(path) in reference._DIGESTS and not diagnosable(a, question)):
+        return _loaded(index, path.parent)
     expected = reference.observations(a, cases, device, salt)
     found = [run(a, p, cases, device, salt, expected) for p in diagnosable(a, question)]
     _save(path, found)
@@ -159,8 +154,8 @@ def compute_all(a: Assignment, cases: list[Case], device: str, jobs: int = 1) ->
     files it wrote (it runs the engine only; the mutants run in their sandboxed children)."""
     import multiprocessing
 
-    questions = [q.id for q in a.graded]
-    groups = [g for g in (questions[i::max(1, jobs)] for i in range(max(1, jobs))) if g]
+    questions, jobs = [q.id for q in a.graded], max(1, jobs)
+    groups = [g for g in (questions[i::jobs] for i in range(jobs)) if g]
     _JOB[:] = [a, cases, device]  # inherited by the forked processes (test functions do not pickle)
     try:
         with multiprocessing.get_context("fork").Pool(len(groups)) as pool:
@@ -193,7 +188,7 @@ def prepare(a: Assignment, cases: list[Case], device: str, path: Path) -> Path:
         mine = [c for c in cases if c.question == q.id]
         if mine:
             found = mistakes(a, q.id, mine, device)
-            tables[q.id] = {"key": _key(a, device_type, reference.RUN_SALT, q.id, mine), "mistakes": _full(found)}
+            tables[q.id] = {"key": _key(a, device_type, reference.RUN_SALT, q.id, mine), "mistakes": table(found)}
     reference._write_private(path, json.dumps({"salt": reference.RUN_SALT, "tables": tables}, sort_keys=True).encode())
     return path
 
@@ -213,12 +208,11 @@ def use_prepared(a: Assignment, device: str, path: Path) -> int:
     cases = collect(a, hidden=True)
     for q in a.graded:
         mine = [c for c in cases if c.question == q.id]
-        table = (data.get("tables") or {}).get(q.id)
-        if not mine or not isinstance(table, dict) or table.get("key") != _key(a, device_type, reference.RUN_SALT,
+        entry = (data.get("tables") or {}).get(q.id)
+        if not mine or not isinstance(entry, dict) or entry.get("key") != _key(a, device_type, reference.RUN_SALT,
                                                                                q.id, mine):
             continue
-        found = [Mistake(name, m["question"], m["why"], m["tests"]) for name, m in sorted(table["mistakes"].items())]
-        _save(_path(a, device_type, reference.RUN_SALT, q.id, mine), found)
+        _save(_path(a, device_type, reference.RUN_SALT, q.id, mine), from_table(entry["mistakes"]))
         adopted += 1
     return adopted
 
