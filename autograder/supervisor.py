@@ -85,6 +85,9 @@ def warm_up(solution: Path | None = None, compiler: bool = False) -> None:
         for cell in read_submission(solution).imports:
             with contextlib.suppress(Exception):
                 exec(compile(cell.source, str(solution), "exec"), {})
+    from .hugepages import collapse
+
+    collapse()  # what every child and question process is forked from, in fewer page-table entries
 
 
 @functools.cache
