@@ -28,7 +28,16 @@ notebook is built (``building``), every forbidden API of the assignment is guard
 the running cell's own list is refused), so what one cell takes from a library is a guard when
 another question's tests run. The originals live only in a suspended generator's frame
 (``_keeper``), which graded code cannot reach (the audit hook refuses ``gi_frame`` and the
-garbage collector's lists).
+garbage collector's lists), and the keeper hands one only to the engine or to a guard's own
+code, never to graded code that asks it directly.
+
+Graded code can import this module and change anything it holds (its tables, caches, the
+libraries of kernels), so nothing a window relies on is read from there while graded code may
+have run: each window's plan (what to replace where, the keys to switch on, the dispatcher's
+switches, the files to refuse, what an answer may not be) is made by the engine, before any
+submission runs when the grader ``prepare``s, and kept by the keeper with the kernel libraries
+and the file rule. What graded code can still reach from outside (a library's finalizer that
+unregisters the grader's kernels) is checked when the window closes.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ import inspect
 import os
 import sys
 import types
+from typing import NamedTuple
 
 from . import guard
 from .guard import ForbiddenAPIError, trusted_file  # noqa: F401 - trusted_file kept for callers of policy
@@ -276,40 +286,61 @@ def responsible_frame(frame=None) -> tuple[str | None, bool]:
 
 # ============================================================================ the keeper
 
-def _keeper():
-    """Holds the originals of guarded objects and what is forbidden now; answers through ``send``.
+def _keeper(calling: frozenset, returning):
+    """Holds the originals of guarded objects, what is forbidden now, and what only the engine may
+    use (the windows' plans, the dispatcher's switches, the kernel libraries, the file rule); answers
+    through ``send``.
 
-    Commands: ("call", key) -> the original if the caller may use it; admin commands (only for
-    a trusted caller, i.e. the engine): ("put", key, obj), ("on", [(keys, message), ...]),
-    ("off", [(keys, message), ...]), ("get", key), ("get_all", keys), ("freeze",), ("adopt",),
-    ("watch", module, names), ("watched", question), ("refusals",). Replies are (ok, value).
+    An original goes to the engine, or to a guard's own code (``calling``: the code of ``_call``, of
+    an operator's kernel and of a dispatch switch's guard, which call the original and hand back only
+    its result; ``returning``: ``_checked``'s, which hands back a module or a class hook, never a
+    function) for a caller the window allows: graded code that asks the keeper itself gets nothing,
+    inside a window or out of one (a cell could otherwise keep an original for its question's tests).
+    The code objects are this module's own, taken when it was imported: a function given one of them
+    still calls the original rather than returning it.
+
+    Commands: ("call", key), ("kernel", key, overload), ("checked", dotted, args) -> the original if
+    the caller may use it; admin commands (only for a trusted caller, i.e. the engine): ("put", key,
+    obj[, returnable]), ("on", [(keys, message), ...]), ("off", [(keys, message), ...]), ("get", key),
+    ("get_all", keys), ("freeze",), ("adopt",), ("watch", module, names), ("watched", question),
+    ("refusals",), ("keep", name, value) (the first value wins), ("kept", name). Replies are (ok, value).
     """
     getframe, frozenset_, getpid, getppid = sys._getframe, frozenset, os.getpid, os.getppid
     frozen: dict = {}  # pid -> test files: a forked child freezes its own, after its parent collected the tests
     responsible, trusted = _make_judge(lambda: frozen.get(getpid(), guard.TRUSTED_FILES))
     originals: dict = {}
+    returnable: set = set()  # keys whose original ``_checked`` may hand back (modules, __init_subclass__ hooks)
     active: dict = {}
     watched: dict = {}
     refused: dict = {}  # pid -> messages: a forked child reports only what was refused in it
     rules: dict = {}  # dispatch-state function -> when its arguments make it refused
+    kept: dict = {}
+    asked_directly = "graded code may not ask the grader for a guarded original"
     reply = None
     while True:
         try:
             cmd = yield reply
             op = cmd[0]
             if op in ("call", "kernel"):  # a kernel's activity is its operator's; its original, its overload's
+                caller = getframe(1)
                 why = active.get(cmd[1])
-                if why and not trusted(responsible(getframe(1))):
+                code = caller.f_code
+                through_guard = code in calling or (code is returning and cmd[-1] in returnable)
+                if (why or not through_guard) and not trusted(responsible(caller)):
+                    message = why[-1] if why else asked_directly
                     mine = refused.setdefault(getpid(), [])
                     if len(mine) < 100:
-                        mine.append(why[-1])
-                    reply = (False, ForbiddenAPIError(why[-1]))
+                        mine.append(message)
+                    reply = (False, ForbiddenAPIError(message))
                 else:
                     reply = (True, originals[cmd[-1]])
             elif op == "checked":  # a dispatch-state function: refused when its arguments touch the kernel key
+                caller = getframe(1)
                 rule = rules.get(cmd[1])
-                if rule is not None and rule(cmd[2]) and not trusted(responsible(getframe(1))):
+                refuse = caller.f_code not in calling or (rule is not None and rule(cmd[2]))
+                if refuse and not trusted(responsible(caller)):
                     why = f"graded code may not use {cmd[1]}, which turns off the grader's checks"
+                    why = why if caller.f_code in calling else asked_directly
                     mine = refused.setdefault(getpid(), [])
                     if len(mine) < 100:
                         mine.append(why)
@@ -320,7 +351,13 @@ def _keeper():
                 reply = (False, ForbiddenAPIError("graded code may not change what is forbidden"))
             elif op == "put":
                 originals.setdefault(cmd[1], cmd[2])
+                if len(cmd) > 3 and cmd[3]:
+                    returnable.add(cmd[1])
                 reply = (True, None)
+            elif op == "keep":
+                reply = (True, kept.setdefault(cmd[1], cmd[2]))
+            elif op == "kept":
+                reply = (True, kept.get(cmd[1]))
             elif op == "get":
                 reply = (True, originals.get(cmd[1]))
             elif op == "get_all":  # one caller check for a whole window's originals
@@ -375,10 +412,6 @@ def _keeper():
             reply = (False, e)
 
 
-_KEEPER = _keeper()
-next(_KEEPER)
-
-
 def _ask(*cmd):
     ok, value = _KEEPER.send(cmd)
     if not ok:
@@ -406,8 +439,9 @@ def adopt() -> None:
     """In a process the grading child forked after building the module (engine only): the test files
     its parent froze and the module it watches are this process's too (they are kept per process)."""
     _ask("adopt")
-    if _FILE_RULE:
-        _FILE_RULE[0]({}, "adopt")
+    register = _ask("kept", "file rule")
+    if register is not None:
+        register({}, "adopt")
 
 
 def refusals() -> list[str]:
@@ -468,11 +502,19 @@ def _subclass_guard(key):
 def _remember(key, guard_obj):
     _GUARDS[key] = guard_obj
     _GUARD_KEYS[id(guard_obj)] = key
+    _guards()[id(guard_obj)] = guard_obj
     return guard_obj
 
 
+def _guards() -> dict:
+    """Every guard by id, kept by the keeper (``_GUARDS`` is this module's, so graded code can add to it)."""
+    found = _ask("kept", "guards")
+    return found if found is not None else _ask("keep", "guards", {})
+
+
 def is_guard(obj) -> bool:
-    return id(obj) in _GUARD_KEYS and _GUARDS.get(_GUARD_KEYS[id(obj)]) is obj
+    """Whether ``obj`` is one of the guards (engine only: ``pristine`` leaves a guard in place)."""
+    return _guards().get(id(obj)) is obj
 
 
 # ============================================================================ what a dotted name means
@@ -566,13 +608,13 @@ def _register(kind: str, dotted: str, obj, holder=None, attr: str = "") -> _Targ
         skey = ("subclass", key)
         if skey not in _GUARDS:
             own = vars(obj).get("__init_subclass__")
-            _ask("put", skey, own.__func__ if isinstance(own, classmethod) else None)
+            _ask("put", skey, own.__func__ if isinstance(own, classmethod) else None, True)
             _BASES[skey] = obj
             _remember(skey, _subclass_guard(skey))
         t.members.append(("__init_subclass__", skey, "class"))
         return t
     if key not in _GUARDS:
-        _ask("put", key, obj)
+        _ask("put", key, obj, kind == "module")
         _remember(key, _module_stub(key, obj) if kind == "module" else _function_guard(key, obj, dotted))
     return t
 
@@ -626,40 +668,92 @@ def _index(keys: set) -> None:
                 _INDEX[id(value)].append((d, name))
 
 
+class _Plan(NamedTuple):
+    """What a window of forbidden APIs puts in place and checks, worked out once by the engine (``_plan``)
+    and kept by the keeper. Graded code can import this module and change its tables (``_RESOLVED``,
+    ``_GUARDS``, ``_INDEX``); a window reads none of them, only its plan, which graded code cannot reach.
+    """
+    # (how, where, name, original, guard): "member" sets a class's own member, "holder" a class attribute
+    # that holds the original, "dict" a module's dict entry, "sys.modules" the module's entry there
+    installs: tuple
+    window: tuple  # ((keys, message), ...): switched on in the keeper while the window is open
+    operators: tuple  # the operators whose kernels apply the caller rule while it is open
+    overloads: tuple  # their overloads' names ("aten::_fused_sgd_.tensor_lr"), whose kernels must stay in place
+    tls: tuple  # the dispatcher's switches for the kernels' key, bound before graded code ran (or ())
+    files: tuple  # (path, module name): the files that define the APIs, which graded code may not load again
+    module_files: tuple  # those of the forbidden modules alone (what a question's window adds)
+    answers: tuple  # (originals and guards, classes, members): id -> the API an answer may not be (``borrowed``)
+
+
+def _make_plan(apis: tuple[str, ...], question: str) -> _Plan:
+    """The plan of a window (engine only): resolves the APIs, registers their guards and kernels."""
+    targets = _targets(apis)
+    operators = _install_kernels(apis)
+    plain = [t for t in targets if t.kind != "class"]
+    _index({t.key for t in plain})
+    originals = dict(zip((keys := [t.key for t in plain]), _ask("get_all", keys)))
+    installs: list = []
+    message: dict = {}
+    answers: tuple[dict, dict, dict] = ({}, {}, {})
+    for t in targets:
+        said = f"{question}: {t.dotted} may not be used in this question; implement it yourself"
+        if t.kind == "class":
+            answers[1][id(t.cls)] = t.dotted
+            for name, mkey, _how in t.members:
+                installs.append(("member", t.cls, name, None, _GUARDS[mkey]))
+                message[mkey] = said
+                answers[2][id(_GUARDS[mkey])] = t.dotted
+                if mkey in _RAW_IDS:
+                    answers[2][_RAW_IDS[mkey]] = t.dotted
+            continue
+        original, g = originals[t.key], _GUARDS[t.key]
+        message[t.key] = said
+        answers[0][t.key] = answers[0][id(g)] = t.dotted
+        installs += [("dict", d, name, original, g) for d, name in _INDEX.get(t.key, ())]
+        holder = t.holder
+        if isinstance(holder, type):
+            installs.append(("holder", holder, t.attr, original, g))
+        elif isinstance(holder, types.ModuleType):
+            installs.append(("dict", vars(holder), t.attr, original, g))
+        if t.kind == "module":
+            installs.append(("sys.modules", sys.modules, t.dotted, original, g))
+    for op, api in operators.items():
+        message[("kernel", op)] = (f"{question}: {api} may not be used in this question (graded code reached its "
+                                   f"kernel {op}); implement it yourself")
+    by_message: dict[str, list] = {}
+    for k, said in message.items():
+        by_message.setdefault(said, []).append(k)
+    from .kernels import overloads
+
+    modules = [t for t in targets if t.kind == "module"]
+    return _Plan(tuple(installs), tuple((tuple(ks), said) for said, ks in by_message.items()), tuple(operators),
+                 tuple(f"aten::{name}" for op in operators for name in overloads(op)), _tls() if operators else (),
+                 tuple(_files_of(targets).items()), tuple(_files_of(modules).items()), answers)
+
+
+def _plan(apis: tuple[str, ...], question: str) -> _Plan:
+    """The window's plan, from the keeper (made now, by the engine, the first time it is asked for)."""
+    name = ("plan", tuple(apis), question)
+    found = _ask("kept", name)
+    return found if found is not None else _ask("keep", name, _make_plan(tuple(apis), question))
+
+
 @contextlib.contextmanager
-def _installed(targets: list[_Target]):
-    """Put every target's guard in place (class members, module attributes, sys.modules); undo on exit."""
+def _installed(plan: _Plan):
+    """Put the plan's guards in place (class members, module attributes, sys.modules); undo on exit."""
     undo: list = []
-    _index({t.key for t in targets if t.kind != "class"})
-    originals = dict(zip(keys := [t.key for t in targets if t.kind != "class"], _ask("get_all", keys)))
     try:
-        for t in targets:
-            if t.kind == "class":
-                cls, own = t.cls, vars(t.cls)
-                for name, mkey, _how in t.members:
-                    g = _GUARDS[mkey]
-                    current = own.get(name, _MISSING)
-                    if current is not g:
-                        setattr(cls, name, g)
-                        undo.append((cls, name, current))
+        for how, where, name, original, g in plan.installs:
+            if how == "dict" or how == "sys.modules":
+                if where.get(name) is original:
+                    where[name] = g
+                    undo.append((where, name, original))
                 continue
-            original, g = originals[t.key], _GUARDS[t.key]
-            for d, name in _INDEX.get(t.key, ()):
-                if d.get(name) is original:
-                    d[name] = g
-                    undo.append((d, name, original))
-            holder = t.holder
-            if holder is not None and not isinstance(holder, types.ModuleType) and isinstance(holder, type):
-                current = vars(holder).get(t.attr, _MISSING)
-                if getattr(holder, t.attr, None) is original and current is not g:
-                    setattr(holder, t.attr, g)
-                    undo.append((holder, t.attr, current))
-            elif isinstance(holder, types.ModuleType) and vars(holder).get(t.attr) is original:
-                vars(holder)[t.attr] = g
-                undo.append((vars(holder), t.attr, original))
-            if t.kind == "module" and sys.modules.get(t.dotted) is original:
-                sys.modules[t.dotted] = g
-                undo.append((sys.modules, t.dotted, original))
+            current = vars(where).get(name, _MISSING)
+            if current is g or (how == "holder" and getattr(where, name, None) is not original):
+                continue
+            setattr(where, name, g)
+            undo.append((where, name, current))
         yield
     finally:
         for target, name, value in reversed(undo):
@@ -670,13 +764,6 @@ def _installed(targets: list[_Target]):
                     delattr(target, name)
             else:
                 setattr(target, name, value)
-
-
-def _keys(targets: list[_Target]) -> list:
-    keys = []
-    for t in targets:
-        keys += [m for _, m, _ in t.members] if t.kind == "class" else [t.key]
-    return keys
 
 
 def _targets(apis) -> list[_Target]:
@@ -694,14 +781,14 @@ def _targets(apis) -> list[_Target]:
 
 # ============================================================================ second copies
 
-_FILE_RULE: list = []  # [register(files)] once the audit hook is in
-
-
 def _install_file_rule():
     """An audit hook that refuses, to untrusted code, reading, compiling or executing the file of a
-    forbidden module again (a second copy of its classes and functions would carry no guard)."""
-    if _FILE_RULE:
-        return _FILE_RULE[0]
+    forbidden module again (a second copy of its classes and functions would carry no guard). Its
+    ``register`` (which adds files) is kept by the keeper only: the tables it shares with the hook
+    are out of graded code's reach."""
+    found = _ask("kept", "file rule")
+    if found is not None:
+        return found
     getframe, fsdecode, isabs, join, getcwd = sys._getframe, os.fsdecode, os.path.isabs, os.path.join, os.getcwd
     normpath, realpath, isinstance_, code_type = os.path.normpath, os.path.realpath, isinstance, types.CodeType
     sha = hashlib.sha256
@@ -772,8 +859,7 @@ def _install_file_rule():
                                     "(a second copy of a forbidden module); implement it yourself")
 
     sys.addaudithook(hook)
-    _FILE_RULE.append(register)
-    return register
+    return _ask("keep", "file rule", register)
 
 
 _FILES_OF: dict[str, dict[str, str]] = {}
@@ -800,27 +886,29 @@ def _find_files(targets: list[_Target]) -> dict[str, str]:
 # ============================================================================ answers that are borrowed
 
 
-def borrowed(obj, targets: list[_Target], depth: int = 4) -> str | None:
+def answers_of(apis: tuple[str, ...]) -> tuple:
+    """What an answer may not be when ``apis`` are forbidden (the plan's tables, for ``borrowed``)."""
+    return _plan(tuple(apis), "").answers
+
+
+def borrowed(obj, answers: tuple, depth: int = 4) -> str | None:
     """The forbidden API that ``obj`` (a name a question's cell must define) is, wraps or derives from.
 
     Tests are trusted callers, so an answer that *is* torch's class (``Adam = torch.optim.Adam``), a
     subclass of it, or a library wrapper around it (``functools.singledispatch(torch.add)``,
-    ``functools.partial``) would pass the caller rule: it is refused here instead.
+    ``functools.partial``) would pass the caller rule: it is refused here instead. ``answers``: a
+    plan's tables (originals and guards, classes, class members by id).
     """
-    keys = {t.key: t.dotted for t in targets if t.kind != "class"}
-    classes = {id(t.cls): t.dotted for t in targets if t.kind == "class"}
-    members = {id(_GUARDS[m]): t.dotted for t in targets for _, m, _ in t.members if m in _GUARDS}
-    members.update({_RAW_IDS[m]: t.dotted for t in targets for _, m, _ in t.members if m in _RAW_IDS})
+    keys, classes, members = answers
     stack, seen = [(obj, 0)], set()
     while stack:
         o, d = stack.pop()
         if id(o) in seen or d > depth or isinstance(o, types.ModuleType) and id(o) not in keys:
             continue
         seen.add(id(o))
-        gk = _GUARD_KEYS.get(id(o))
-        for table, k in ((keys, id(o)), (keys, gk), (classes, id(o)), (members, id(o))):
-            if k in table:
-                return table[k]
+        for table in (keys, classes, members):
+            if id(o) in table:
+                return table[id(o)]
         nxt: list = []
         try:
             if isinstance(o, type):
@@ -840,8 +928,14 @@ def borrowed(obj, targets: list[_Target], depth: int = 4) -> str | None:
             if isinstance(o, types.FunctionType):
                 nxt += [c.cell_contents for c in (o.__closure__ or ()) if _filled(c)]
                 nxt += list(o.__defaults__ or ()) + list((o.__kwdefaults__ or {}).values())
-            wrapped = inspect.getattr_static(o, "__wrapped__", None)
-            if wrapped is not None and not isinstance(o, type):
+            kind = type(o)
+            if kind is types.FunctionType:  # a function's own attributes are its __dict__
+                wrapped = o.__dict__.get("__wrapped__")
+            elif isinstance(o, type) or not (kind.__flags__ & _HEAPTYPE or kind.__dictoffset__):
+                wrapped = None  # an instance of a built-in type without attributes of its own (str, descriptors)
+            else:
+                wrapped = inspect.getattr_static(o, "__wrapped__", None)
+            if wrapped is not None:
                 nxt.append(wrapped)
         except Exception:  # noqa: BLE001 - an odd object is simply not looked into
             continue
@@ -876,54 +970,47 @@ def forbid(apis: tuple[str, ...], question: str):
 
     Also refuses, before a test, an answer of ``question`` that is one of these APIs (``borrowed``).
     """
-    targets = _targets(apis)
-    operators = _install_kernels(apis)
-    if not targets and not operators:
+    if not apis:
         yield
         return
-    keys = _keys(targets)
-    register = _install_file_rule()
-    register(_files_of([t for t in targets if t.kind == "module"]), False)
-    message = {}
-    for t in targets:
-        for k in ([m for _, m, _ in t.members] if t.kind == "class" else [t.key]):
-            message[k] = f"{question}: {t.dotted} may not be used in this question; implement it yourself"
-    for op, api in operators.items():
-        keys.append(("kernel", op))
-        message[("kernel", op)] = (f"{question}: {api} may not be used in this question (graded code reached its "
-                                   f"kernel {op}); implement it yourself")
-    with _installed(targets), _kernel_window(operators):
-        by_message: dict[str, list] = {}
-        for k in keys:
-            by_message.setdefault(message[k], []).append(k)
-        window = [(ks, msg) for msg, ks in by_message.items()]
-        _ask("on", window)
+    plan = _plan(apis, question)
+    if not plan.installs and not plan.operators:
+        yield
+        return
+    if plan.module_files:
+        _install_file_rule()(dict(plan.module_files), False)
+    with _installed(plan), _kernel_window(plan):
+        _ask("on", plan.window)
         try:
             mod, names = _ask("watched", question)
             for name in names:
                 value = mod.__dict__.get(name) if mod is not None else None
-                hit = borrowed(value, targets) if value is not None else None
+                hit = borrowed(value, plan.answers) if value is not None else None
                 if hit:
                     raise ForbiddenAPIError(f"{question}: `{name}` is {hit} (or wraps or derives from it), which this "
                                             "question asks you to implement yourself")
             yield
         finally:
-            _ask("off", window)
+            _ask("off", plan.window)
 
 
 def prepare(forbidden: dict[str, tuple[str, ...]]) -> None:
-    """Resolve every forbidden API and find where modules hold them, and register the kernels of
-    their operators, once: a warm parent that calls this before forking spares each grading child
-    the scan of ``sys.modules`` and the registrations (no torch op runs)."""
+    """Make the plan of every question's window and of the build's (``building``) once: resolve every
+    forbidden API, find where modules hold them, register the kernels of their operators. A warm
+    parent that calls this before forking spares each grading child the scan of ``sys.modules`` and the
+    registrations (no torch op runs), and its children's windows read only plans made before any
+    graded code ran."""
     union = tuple(dict.fromkeys(api for apis in forbidden.values() for api in apis))
     targets = _targets(union)
     switches = {id(f[2]) for dotted in DISPATCH_SWITCHES if (f := _lookup(dotted)) is not None}
     _index({t.key for t in targets if t.kind != "class"} | switches)  # one pass over sys.modules, here
-    _files_of(targets)
-    _install_kernels(union)
     from .kernels import _overload_index
 
     _overload_index()  # the operators' overloads, listed here once instead of in every child
+    _plan(union, "")
+    for question, apis in forbidden.items():
+        if apis:
+            _plan(tuple(apis), question)
 
 
 # What could switch the dispatcher's check of forbidden kernels off, and when a call of it is refused to
@@ -939,33 +1026,39 @@ DISPATCH_SWITCHES = {
 
 # ============================================================================ kernels at the dispatcher
 
-_KERNEL_LIBS: list = []  # the torch.library objects that hold the kernels (they unregister when collected)
-_KERNELS_DONE: set[str] = set()
+class _Switches(NamedTuple):
+    """The dispatcher's thread-local switches for ``kernels.KEY``, bound before any graded code runs and
+    kept by the keeper (graded code may replace ``torch._C``'s attributes, not these)."""
+    key: object
+    included: object
+    excluded: object
+    include: object
+    exclude: object
+    guard: object  # torch._C._ExcludeDispatchKeyGuard
+    keyset: object
+    has_kernel: object  # torch._C._dispatch_has_kernel_for_dispatch_key
 
 
-def _tls():
-    """The dispatcher's thread-local switches for ``kernels.KEY``, bound once (before any graded code)."""
-    if not _TLS:
-        import torch
+def _tls() -> _Switches:
+    found = _ask("kept", "switches")
+    if found is not None:
+        return found
+    import torch
 
-        from .kernels import KEY
+    from .kernels import KEY
 
-        C = torch._C
-        key = getattr(C.DispatchKey, KEY)
-        _TLS.update(key=key, included=C._dispatch_tls_is_dispatch_key_included,
-                    excluded=C._dispatch_tls_is_dispatch_key_excluded,
-                    include=C._dispatch_tls_set_dispatch_key_included,
-                    exclude=C._dispatch_tls_set_dispatch_key_excluded, guard=C._ExcludeDispatchKeyGuard,
-                    keyset=C.DispatchKeySet(key))
-    return _TLS
-
-
-_TLS: dict = {}
+    C = torch._C
+    key = getattr(C.DispatchKey, KEY)
+    return _ask("keep", "switches", _Switches(
+        key, C._dispatch_tls_is_dispatch_key_included, C._dispatch_tls_is_dispatch_key_excluded,
+        C._dispatch_tls_set_dispatch_key_included, C._dispatch_tls_set_dispatch_key_excluded,
+        C._ExcludeDispatchKeyGuard, C.DispatchKeySet(key), C._dispatch_has_kernel_for_dispatch_key))
 
 
 def _install_kernels(apis) -> dict[str, str]:
     """Register, once per process, a kernel under ``kernels.KEY`` for every operator behind ``apis``;
-    returns operator -> API for them (operators this torch does not have are left out)."""
+    returns operator -> API for them (operators this torch does not have are left out). The libraries
+    that hold the kernels (they unregister when destroyed) are kept by the keeper only."""
     from . import kernels
 
     wanted = kernels.operators(apis)
@@ -974,18 +1067,19 @@ def _install_kernels(apis) -> dict[str, str]:
     import torch
 
     tls = _tls()
-    if not _KERNEL_LIBS:
+    libs = _ask("kept", "kernel libraries")
+    if libs is None:
         fallback = torch.library.Library("_", "IMPL")
         fallback.fallback(torch.library.fallthrough_kernel, kernels.KEY)  # every other operator: no cost
-        _KERNEL_LIBS.extend([fallback, torch.library.Library("aten", "IMPL")])
-    lib = _KERNEL_LIBS[1]
+        libs = _ask("keep", "kernel libraries", (fallback, torch.library.Library("aten", "IMPL"), set()))
+    lib, done = libs[1], libs[2]
     found = {}
     for op, api in wanted.items():
         names = kernels.overloads(op)
         if not names:
             continue
         found[op] = api
-        if op in _KERNELS_DONE:
+        if op in done:
             continue
         key = ("kernel", op)
         packet = getattr(torch.ops.aten, op.removeprefix("aten::"))
@@ -994,15 +1088,15 @@ def _install_kernels(apis) -> dict[str, str]:
             raw = overload._op
             _ask("put", key + (name,), raw)
             lib.impl(name, _kernel_for(key, name, tls), kernels.KEY)
-        _KERNELS_DONE.add(op)
+        done.add(op)
     return found
 
 
-def _kernel_for(key, name, tls):
+def _kernel_for(key, name, tls: _Switches):
     """The kernel of one overload: the original, with the key excluded, for a caller the keeper allows
     (the caller rule of every guard, applied to the Python frames that led to this operator)."""
     send = _KEEPER.send
-    exclude, keyset = tls["guard"], tls["keyset"]
+    exclude, keyset = tls.guard, tls.keyset
     full = key + (name,)
 
     def kernel(*args, **kwargs):
@@ -1016,27 +1110,34 @@ def _kernel_for(key, name, tls):
 
 
 @contextlib.contextmanager
-def _kernel_window(operators: dict[str, str]):
-    """Switch ``kernels.KEY`` on for this thread while inside (so the operators' kernels run), and check on
-    the way out that graded code did not switch it off: that is flagged and fails the test."""
-    if not operators:
+def _kernel_window(plan: _Plan):
+    """Switch ``kernels.KEY`` on for this thread while inside (so the operators' kernels run). That graded
+    code switched it off, or took the grader's kernels away (a library's finalizer unregisters them; a
+    cell may have done it before the test began), is found on the way out: that is flagged and fails
+    the test."""
+    if not plan.operators:
         yield
         return
-    tls = _tls()
-    key = tls["key"]
-    before = (tls["included"](key), tls["excluded"](key))
-    tls["exclude"](key, False)
-    tls["include"](key, True)
+    tls, overloads = plan.tls, plan.overloads
+    key = tls.key
+
+    def check(intact: bool) -> None:
+        if intact and all(tls.has_kernel(name, key) for name in overloads):
+            return
+        why = "graded code switched off the grader's check of forbidden kernels"
+        _ask("note", why)
+        raise ForbiddenAPIError(f"{why}; nothing in an assignment needs it")
+
+    before = (tls.included(key), tls.excluded(key))
+    tls.exclude(key, False)
+    tls.include(key, True)
     try:
         yield
     finally:
-        intact = tls["included"](key) and not tls["excluded"](key)
-        tls["include"](key, before[0])
-        tls["exclude"](key, before[1])
-        if not intact:
-            why = "graded code switched off the grader's check of forbidden kernels"
-            _ask("note", why)
-            raise ForbiddenAPIError(f"{why}; nothing in an assignment needs it")
+        intact = tls.included(key) and not tls.excluded(key)
+        tls.include(key, before[0])
+        tls.exclude(key, before[1])
+        check(intact)
 
 
 @contextlib.contextmanager
@@ -1048,9 +1149,9 @@ def building(forbidden: dict[str, tuple[str, ...]]):
         yield
         return
     _ask("freeze")  # the registered test files, as they are before any submission code runs
-    targets = _targets(union)
-    _install_file_rule()(_files_of(targets), True)
-    with _installed(targets):
+    plan = _plan(union, "")
+    _install_file_rule()(dict(plan.files), True)
+    with _installed(plan):
         yield
 
 
@@ -1065,7 +1166,7 @@ def guard_dispatch() -> None:
     from .kernels import AUTOCAST_DEVICE
 
     tls = _tls()
-    key = tls["key"]
+    key = tls.key
 
     def has_key(args) -> bool:
         return any(isinstance(a, torch._C.DispatchKeySet) and a.has(key) for a in args)
@@ -1115,3 +1216,13 @@ def _rule_guard(dotted: str, original):
         with contextlib.suppress(AttributeError, TypeError):
             setattr(guarded, attr, getattr(original, attr))
     return guarded
+
+
+def _inner_code(function, name: str) -> types.CodeType:
+    return next(c for c in function.__code__.co_consts if isinstance(c, types.CodeType) and c.co_name == name)
+
+
+# The keeper starts last, with the code of the guards that may receive an original (``_keeper``).
+_KEEPER = _keeper(frozenset({_call.__code__, _inner_code(_kernel_for, "kernel"), _inner_code(_rule_guard, "guarded")}),
+                  _checked.__code__)
+next(_KEEPER)

@@ -177,7 +177,9 @@ def _child(write_fd: int, nonce: str, cage: ProcessCage, sub: Submission, cases:
         mod = build_module(sub, assignment.owners, skip=skip_cells, forbidden=forbidden, on_cell=on_cell)
         undo()
         mod._errors.update(skip_cells)  # cells an earlier child died in: say why their names are missing
-        flags = drain() + replaced
+        from .policy import refusals
+
+        flags = drain() + replaced + [f"forbidden API: {m[:200]}" for m in refusals()]  # what the cells were refused
         emit({"ev": "built", "errors": dict(mod._errors), "flags": flags})
         namespace_init = getpid() == 1  # the init of its own PID namespace: every other process there is the run's
         for group in groups:

@@ -18,13 +18,13 @@ from autograder.guard import TRUSTED_FILES
 from autograder.notebook import Cell, build_module, submission_from_cells
 from autograder.policy import (
     ForbiddenAPIError,
+    answers_of,
     borrowed,
     forbid,
     refusals,
     responsible_frame,
     static_violations,
 )
-from autograder.policy import _targets as targets_of
 
 TRUSTED_FILES.add(__file__)  # this file calls forbidden APIs as a test would; collect() registers those
 
@@ -180,7 +180,7 @@ def test_what_a_cell_takes_while_building_stays_guarded():
 
 
 def test_an_answer_that_is_the_forbidden_api_is_found():
-    targets = targets_of(("torch.add", "torch.optim.SGD"))
+    answers = answers_of(("torch.add", "torch.optim.SGD"))
     ns = student("""
         import functools
         def honest(a, b):
@@ -195,13 +195,13 @@ def test_an_answer_that_is_the_forbidden_api_is_found():
         def closes_over(f=torch.add):
             return f
         """)
-    assert borrowed(torch.add, targets) == "torch.add"
-    assert borrowed(functools.singledispatch(torch.add), targets) == "torch.add"
-    assert borrowed(functools.partial(torch.add, alpha=1), targets) == "torch.add"
-    assert borrowed(ns["Derived"], targets) == "torch.optim.SGD"
-    assert borrowed(ns["Borrows"], targets) == "torch.optim.SGD"
-    assert borrowed(ns["closes_over"], targets) == "torch.add"
-    assert borrowed(ns["honest"], targets) is None and borrowed(ns["Honest"], targets) is None
+    assert borrowed(torch.add, answers) == "torch.add"
+    assert borrowed(functools.singledispatch(torch.add), answers) == "torch.add"
+    assert borrowed(functools.partial(torch.add, alpha=1), answers) == "torch.add"
+    assert borrowed(ns["Derived"], answers) == "torch.optim.SGD"
+    assert borrowed(ns["Borrows"], answers) == "torch.optim.SGD"
+    assert borrowed(ns["closes_over"], answers) == "torch.add"
+    assert borrowed(ns["honest"], answers) is None and borrowed(ns["Honest"], answers) is None
 
 
 def test_import_cells_are_scanned_and_hits_attributed_fairly():
