@@ -85,6 +85,7 @@ def _limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
 
 
+@functools.cache
 def student_view() -> tuple[str, ...]:
     """The paths a submission may read: Python, its site-packages, and the student-facing course
     packages (the engine's own modules and ``shared/``, never ``autograder/<topic>/``)."""
@@ -99,6 +100,7 @@ def student_view() -> tuple[str, ...]:
     return tuple(sorted((paths - inside_python) | files))
 
 
+@functools.cache
 def engine_folders() -> tuple[str, ...]:
     """The engine's topic folders (hidden tests, mutants, variants): never in the child's view, even
     where the course is installed into site-packages."""
@@ -131,6 +133,15 @@ def unreadable() -> dict[str, tuple[int, int]]:
         if not st.st_mode & 0o004 or (os.path.isdir(p) and not st.st_mode & 0o001):
             out[p] = (st.st_uid, st.st_gid)
     return out
+
+
+def prepare_view() -> None:
+    """Work out the child's view (the allow-list, the folders that cover the engine's topics, what nobody
+    cannot read) once, in the grader, before it forks: each child then only mounts it."""
+    student_view()
+    engine_folders()
+    if can_drop_user()[0]:
+        unreadable()
 
 
 def prepare_scratch(path: Path) -> None:

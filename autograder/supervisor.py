@@ -77,8 +77,10 @@ def warm_up(solution: Path | None = None, compiler: bool = False) -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     from .confine import seccomp_filter
+    from .sandbox import prepare_view
 
     seccomp_filter()  # built here, loaded by each child
+    prepare_view()  # and the paths each child's root shows
     if solution is not None and solution.exists():
         from .notebook import read_submission
 
