@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -155,6 +156,7 @@ class GradeResult:
 _PATH = re.compile(r"(?<![\w.~<])/(?:[\w.@+-]+/)+(?=[\w.@+-])")
 
 
+@functools.cache
 def _machine_roots() -> list[tuple[str, str]]:
     import sysconfig
     import tempfile

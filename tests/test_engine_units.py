@@ -155,6 +155,25 @@ def test_unsupported_objects_never_match():
     assert msg and "expected a tensor" in msg
 
 
+@pytest.mark.parametrize("student, reference", [
+    (True, 1), (1, True), (0, False), ([1, 2], (1, 2, 3)), ({"a": 1}, {"a": True}),
+    (torch.ones(2, dtype=torch.float64), torch.ones(2, dtype=torch.float32)), (torch.ones(2), torch.ones(1, 2)),
+    (float("nan"), 1.0),
+], ids=["true-1", "1-true", "0-false", "lengths", "nested-bool", "dtype", "shape", "nan"])
+def test_identical_data_passes_and_nothing_else_does_on_that_path(student, reference):
+    """Data identical to the reference's passes without decoding, but only when it is identical type for
+    type (``True == 1`` for Python's ``==``): anything else is compared, and these differ as compare() sees
+    them."""
+    obs = [{"name": "v", "value": encode(reference), "rtol": None, "atol": None}]
+    assert judge(obs, obs) is None
+    assert judge([{"name": "v", "value": encode(student)}], obs) is not None
+
+
+def test_an_unsupported_object_is_never_identical_to_itself():
+    obs = [{"name": "v", "value": encode(object()), "rtol": None, "atol": None}]
+    assert "cannot be compared" in judge(obs, obs)
+
+
 def test_device_mismatch_is_reported():
     ref = encode(torch.ones(2))
     ref["device"] = "cuda"
