@@ -197,15 +197,18 @@ def _supervise(a: Assignment, todo: list[Entry], jobs: int, previous: dict[str, 
             os.kill(proc.pid, signal.SIGKILL)
         proc.join()
 
+    def dispatch():
+        while queue and len(busy) + len(idle) < jobs:
+            spawn()
+        while queue and idle:
+            proc, conn = idle.pop()
+            entry = queue.popleft()
+            conn.send(entry)
+            busy[conn] = (proc, entry, time.monotonic())
+
     try:
         while queue or busy:
-            while queue and len(busy) + len(idle) < jobs:
-                spawn()
-            while queue and idle:
-                proc, conn = idle.pop()
-                entry = queue.popleft()
-                conn.send(entry)
-                busy[conn] = (proc, entry, time.monotonic())
+            dispatch()
             waits = [*busy, *(p.sentinel for p, _, _ in busy.values())]
             ready = multiprocessing.connection.wait(waits, timeout=1.0)
             now = time.monotonic()
@@ -219,6 +222,7 @@ def _supervise(a: Assignment, todo: list[Entry], jobs: int, previous: dict[str, 
                     else:
                         del busy[conn]
                         idle.append((proc, conn))
+                        dispatch()  # the worker's next submission first: storing this row must not keep it idle
                         yield row
                         continue
                 elif proc.sentinel in ready or not proc.is_alive():

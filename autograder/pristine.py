@@ -19,6 +19,7 @@ target whose dict still has the tag it had when last found clean is clean withou
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib
 import sys
 import types
@@ -139,6 +140,7 @@ def _dict_of(obj) -> dict:
     return next(d for d in gc.get_referents(found) if isinstance(d, dict))
 
 
+@functools.cache
 def _tags():
     """A reader of a dict's version tag (``ma_version_tag``, PEP 509: a new value on every change to the
     dict), or None where this Python has none where it is looked for. Checked, not assumed: on a module's
