@@ -51,6 +51,11 @@ INTROSPECTION = frozenset({
     "sys.addaudithook", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
 })
 FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+# The events the hook judges, besides every ``ctypes.*`` event and a frame attribute read through
+# ``object.__getattr__``. Any other event (``builtins.id``, a frame's ``f_code`` read: thousands per test,
+# most from the engine's own caller checks) returns at once, before the hook so much as looks at a frame.
+JUDGED_EVENTS = INTROSPECTION | {"ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "marshal.loads", "open",
+                                 "os.symlink", "code.__new__", "compile", "exec"}
 # Library functions that hand the frames (or their locals) they read to their caller: graded code
 # may not call them, directly or through other library code (``heapq.merge(walk_stack(None))``).
 # Other library code reads frames for itself and returns names or text (namedtuple, typing,
@@ -151,7 +156,7 @@ def install():
     handing = tuple((file, names) for file, names in FRAME_HANDING.items())
     consumers, consumer_folders = FRAME_CONSUMERS, FRAME_CONSUMER_FOLDERS
     code_returning = CODE_RETURNING
-    introspection, frame_attrs, error = INTROSPECTION, FRAME_ATTRS, ForbiddenAPIError
+    introspection, frame_attrs, error, judged = INTROSPECTION, FRAME_ATTRS, ForbiddenAPIError, JUDGED_EVENTS
     getpid, str_ = os.getpid, str  # asked each time: a process forked after install (one per question) has its own
     writable_or_links = ("/dev/", "/scratch", "/tmp", "/var/tmp", "/run", str(os.getcwd()))
     busy: list[int] = []
@@ -292,8 +297,9 @@ def install():
         return None
 
     def hook(event: str, args: tuple) -> None:
-        if busy:
-            return
+        if busy or event not in judged and not (event == "object.__getattr__" and len_(args) == 2
+                                                and args[1] in frame_attrs) and not event.startswith("ctypes."):
+            return  # nothing ``verdict`` would refuse (it judges only these events)
         busy.append(1)
         try:
             try:

@@ -216,3 +216,25 @@ def test_trusted_files():
     for untrusted in ("<GRADED: adam>", "/tmp/ipykernel_1/123.py", "/tmp/grade-x/run0/helper.py", "relative.py",
                       "<string>"):
         assert not trusted_file(untrusted), untrusted
+
+
+def test_every_event_the_hook_judges_passes_its_first_filter():
+    """The hook returns at once on events outside ``JUDGED_EVENTS`` (thousands per test); an event that
+    ``verdict`` compares against but the filter lets go would never be judged."""
+    import ast
+    import inspect
+
+    from autograder import guard
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(guard.install)))
+    verdict = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "verdict")
+    named = set()
+    for node in ast.walk(verdict):
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == "event":
+            for right in node.comparators:
+                for const in ast.walk(right):
+                    if isinstance(const, ast.Constant) and isinstance(const.value, str):
+                        named.add(const.value)
+    assert {"open", "exec", "sys._getframe", "ctypes.dlopen"} <= named  # the walk found verdict's comparisons
+    assert {e for e in named if not e.startswith("ctypes.")} - {"object.__getattr__"} <= guard.JUDGED_EVENTS
+    assert guard.INTROSPECTION <= guard.JUDGED_EVENTS
