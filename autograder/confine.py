@@ -110,10 +110,10 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
     only the harmless devices (and ``devices``, e.g. GPUs), a private ``/dev/shm``, and
     ``/scratch``: a tmpfs of ``disk_mb`` MiB owned by ``uid``, the only writable place, which
     vanishes with the namespace. Everything else (home folders, the repository, classmates'
-    submissions, the gradebook) does not exist there; ``covered`` folders that an allowed path
-    would show (the engine's topic folders, where the course is installed into site-packages)
-    are covered by empty mounts. ``/sys`` is a fresh sysfs of the child's network namespace,
-    read-only, without the host's submounts (cgroups, debugfs, tracing). ``idmap`` (path ->
+    submissions, the gradebook) does not exist there; ``covered`` folders and files that an allowed
+    path would show (the engine's topic folders) are covered by empty mounts. ``/sys`` is a fresh
+    sysfs of the child's network namespace, read-only, without the host's submounts (cgroups,
+    debugfs, tracing). ``idmap`` (path ->
     (uid, gid) of its owner) binds those allowed paths through an idmapped mount that shows the
     owner's files as ``uid``'s, read-only: an installation only its owner can read (a umask-077
     checkout, a venv in a private home) is still readable to an unprivileged child; where the
@@ -173,8 +173,13 @@ def build_root(base: str, allowed: tuple[str, ...], *, disk_mb: int, uid: int,
         if os.path.isdir(base + path):
             why = _mount(b"tmpfs", base + path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                          b"size=4k,mode=0555")
-            if why:
-                return why
+        elif os.path.isfile(base + path) and not os.path.islink(base + path):  # a file: /dev/null, unopenable
+            # on this read-only mount without devices
+            why = _bind("/dev/null", base + path)
+        else:
+            why = None
+        if why:
+            return why
     dev = base + "/dev"
     os.makedirs(dev)
     why = _mount(b"tmpfs", dev, b"tmpfs", MS_NOSUID | MS_NOEXEC, b"size=64k,mode=0755")

@@ -14,7 +14,7 @@ from autograder.confine import build_root
 from autograder.sandbox import student_view
 
 
-def in_new_root(tmp_path, allowed: tuple[str, ...], probe) -> dict:
+def in_new_root(tmp_path, allowed: tuple[str, ...], probe, covered: tuple[str, ...] = ()) -> dict:
     """Fork; the child builds its root on an empty folder under ``tmp_path``, runs ``probe()`` there
     and sends back what it returned (or why the root could not be built)."""
     base = tmp_path / "root"
@@ -23,7 +23,7 @@ def in_new_root(tmp_path, allowed: tuple[str, ...], probe) -> dict:
     pid = os.fork()
     if pid == 0:
         try:
-            why = build_root(str(base), (*student_view(), *allowed), disk_mb=8, uid=os.geteuid())
+            why = build_root(str(base), (*student_view(), *allowed), disk_mb=8, uid=os.geteuid(), covered=covered)
         except OSError as e:
             why = str(e)
         try:
@@ -62,3 +62,31 @@ def test_an_allowed_folder_under_tmp_stays_visible(tmp_path):
     finally:
         shutil.rmtree(checkout)
     assert seen == {"allowed": "w", "secret": False, "tmp_writable": True, "read_only": True}
+
+
+def test_a_bound_engine_folder_shows_its_modules_and_covers_the_rest(tmp_path):
+    """The engine's folder is bound whole; its topic folders and any file that is not a module are covered
+    (``sandbox.engine_folders``), as the engine of a course installed into site-packages always was."""
+    checkout = Path(tempfile.mkdtemp(prefix="course-", dir="/tmp"))
+    engine = checkout / "autograder"
+    (engine / "optimizers" / "tests").mkdir(parents=True)
+    (engine / "runner.py").write_text("R = 1\n")
+    (engine / "optimizers" / "tests" / "test_hidden.py").write_text("SECRET = 1\n")
+    (engine / "answers.json").write_text('{"secret": 1}')
+
+    def probe():
+        try:
+            data = open(engine / "answers.json").read()
+        except OSError:
+            data = "unreadable"
+        return {"module": open(engine / "runner.py").read(),
+                "hidden": os.path.exists(engine / "optimizers" / "tests" / "test_hidden.py"),
+                "topics": os.listdir(engine / "optimizers"), "data": data}
+
+    try:
+        seen = in_new_root(tmp_path, (str(engine),), probe,
+                           covered=(str(engine / "optimizers"), str(engine / "answers.json")))
+    finally:
+        shutil.rmtree(checkout)
+    assert seen["module"] == "R = 1\n" and not seen["hidden"] and seen["topics"] == []
+    assert seen["data"] in ("", "unreadable")  # /dev/null over it, on a mount without devices
