@@ -339,8 +339,8 @@ def _keeper(calling: frozenset, returning):
                 rule = rules.get(cmd[1])
                 refuse = caller.f_code not in calling or (rule is not None and rule(cmd[2]))
                 if refuse and not trusted(responsible(caller)):
-                    why = f"graded code may not use {cmd[1]}, which turns off the grader's checks"
-                    why = why if caller.f_code in calling else asked_directly
+                    why = (f"graded code may not use {cmd[1]}, which turns off the grader's checks"
+                           if caller.f_code in calling else asked_directly)
                     mine = refused.setdefault(getpid(), [])
                     if len(mine) < 100:
                         mine.append(why)
@@ -454,7 +454,6 @@ def refusals() -> list[str]:
 
 _MISSING = object()
 _GUARDS: dict = {}  # key -> the guard object (persistent; holds no original)
-_GUARD_KEYS: dict[int, object] = {}  # id(guard) -> key
 _RAW_IDS: dict = {}  # member key -> id of the original function (the keeper keeps it alive)
 _BASES: dict = {}  # key of a class's __init_subclass__ guard -> the class
 GUARDED_DUNDERS = ("__init__", "__new__", "__call__")
@@ -501,20 +500,26 @@ def _subclass_guard(key):
 
 def _remember(key, guard_obj):
     _GUARDS[key] = guard_obj
-    _GUARD_KEYS[id(guard_obj)] = key
-    _guards()[id(guard_obj)] = guard_obj
+    _guards()[id(guard_obj)] = (guard_obj, key)
     return guard_obj
 
 
 def _guards() -> dict:
-    """Every guard by id, kept by the keeper (``_GUARDS`` is this module's, so graded code can add to it)."""
+    """id(guard) -> (the guard, its key), kept by the keeper (``_GUARDS`` is this module's, so graded code
+    can add to it)."""
     found = _ask("kept", "guards")
     return found if found is not None else _ask("keep", "guards", {})
 
 
+def _guard_key(obj):
+    """The key of ``obj`` when it is one of the guards, else None (engine only)."""
+    entry = _guards().get(id(obj))
+    return entry[1] if entry is not None and entry[0] is obj else None
+
+
 def is_guard(obj) -> bool:
     """Whether ``obj`` is one of the guards (engine only: ``pristine`` leaves a guard in place)."""
-    return _guards().get(id(obj)) is obj
+    return _guard_key(obj) is not None
 
 
 # ============================================================================ what a dotted name means
@@ -627,8 +632,9 @@ def _resolve(dotted: str) -> list[_Target]:
     targets: list[_Target] = []
     if found is not None:
         holder, attr, obj = found
-        if id(obj) in _GUARD_KEYS:  # already guarded (a nested window): the original is with the keeper
-            obj = _ask("get", _GUARD_KEYS[id(obj)])
+        key = _guard_key(obj)
+        if key is not None:  # already guarded (a nested window): the original is with the keeper
+            obj = _ask("get", key)
         if isinstance(obj, types.ModuleType):
             targets.append(_register("module", dotted, obj, holder, attr))
             for name, member in _own_members(obj):
@@ -674,7 +680,7 @@ class _Plan(NamedTuple):
     ``_GUARDS``, ``_INDEX``); a window reads none of them, only its plan, which graded code cannot reach.
     """
     # (how, where, name, original, guard): "member" sets a class's own member, "holder" a class attribute
-    # that holds the original, "dict" a module's dict entry, "sys.modules" the module's entry there
+    # that holds the original, "dict" an entry of a dict that holds it (a module's, or sys.modules)
     installs: tuple
     window: tuple  # ((keys, message), ...): switched on in the keeper while the window is open
     operators: tuple  # the operators whose kernels apply the caller rule while it is open
@@ -716,7 +722,7 @@ def _make_plan(apis: tuple[str, ...], question: str) -> _Plan:
         elif isinstance(holder, types.ModuleType):
             installs.append(("dict", vars(holder), t.attr, original, g))
         if t.kind == "module":
-            installs.append(("sys.modules", sys.modules, t.dotted, original, g))
+            installs.append(("dict", sys.modules, t.dotted, original, g))
     for op, api in operators.items():
         message[("kernel", op)] = (f"{question}: {api} may not be used in this question (graded code reached its "
                                    f"kernel {op}); implement it yourself")
@@ -744,7 +750,7 @@ def _installed(plan: _Plan):
     undo: list = []
     try:
         for how, where, name, original, g in plan.installs:
-            if how == "dict" or how == "sys.modules":
+            if how == "dict":
                 if where.get(name) is original:
                     where[name] = g
                     undo.append((where, name, original))
@@ -1184,11 +1190,10 @@ def guard_dispatch() -> None:
     found = {dotted: f for dotted in DISPATCH_SWITCHES if (f := _lookup(dotted)) is not None}
     _index({id(obj) for _holder, _attr, obj in found.values()})  # one pass (none after `prepare`)
     for dotted, (holder, attr, obj) in found.items():
-        if id(obj) in _GUARD_KEYS:
+        if is_guard(obj):
             continue
         _ask("rule", dotted, obj, rules[DISPATCH_SWITCHES[dotted]])
         g = _remember(dotted, _rule_guard(dotted, obj))
-        _GUARD_KEYS[id(g)] = dotted
         for d, name in _INDEX.get(id(obj), ()):
             if d.get(name) is obj:
                 d[name] = g
