@@ -266,9 +266,9 @@ def grade_folder(a: Assignment, folder: Path, out: Path, *, device: str = "cpu",
         mutants.compute_all(a, cases, device, jobs)  # the same way; for a few submissions (a regrade), only the
         # questions they fail are computed, by the worker that needs them
     gc.collect()
-    from .hugepages import collapse
+    from .hugepages import collapse_once
 
-    collapse()  # what the workers are forked from, now grown by the reference and the mistakes (``hugepages``)
+    collapse_once()  # what the workers are forked from, now grown by the reference and the mistakes (``hugepages``)
     _ASSIGNMENT, _DEVICE = a, device
     t0 = time.perf_counter()
     bar = None

@@ -18,6 +18,14 @@ MADV_COLLAPSE = 25
 HUGE = 2 << 20
 
 
+def collapse_once() -> None:
+    """``collapse``, once in this process and the processes it forks afterwards (a batch collapses before
+    forking its workers; they do not again)."""
+    if not _DONE:
+        _DONE.append(True)
+        collapse()
+
+
 def collapse() -> int:
     """Move this process's private anonymous memory into huge pages where the kernel can; returns how
     many bytes of it are in huge pages afterwards (0 where none are, or where this cannot be read)."""
@@ -39,6 +47,9 @@ def collapse() -> int:
         if end > start:
             madvise(start, end - start, MADV_COLLAPSE)  # refused (old kernel, no memory): left as it is
     return huge_bytes()
+
+
+_DONE: list[bool] = []
 
 
 def huge_bytes() -> int:
